@@ -1,0 +1,24 @@
+// Name resolution, type inference and checking, and lints over a parsed Program.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "compiler/ast.h"
+#include "compiler/diagnostics.h"
+
+namespace tollgate {
+
+struct CheckOptions {
+  // When set, routes are looked up here; a route with neither inline prices nor an entry is
+  // linted ("route-unpriced"). Returns true when the model has a price.
+  std::function<bool(const std::string& model)> has_price;
+  bool lints = true;
+};
+
+// Resolves names, annotates every Expr with its Type, fills Program::eval_order, enum ids and
+// string_literals, and reports errors and lint warnings. Returns false on any error.
+bool check_program(Program& program, DiagnosticSink& diags, const CheckOptions& options = {});
+
+}  // namespace tollgate

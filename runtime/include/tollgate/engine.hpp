@@ -1,0 +1,54 @@
+// The Engine: owns the JIT, the price table and the budget ledger; compiles policy source into
+// Policies. Thread-safe: compile from any thread, decide on the returned Policies from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tollgate/diagnostic.hpp"
+#include "tollgate/policy.hpp"
+
+namespace tollgate {
+
+class PriceTable;
+class Ledger;
+
+enum class Backend : uint8_t { Jit, Interpreter };
+
+struct EngineOptions {
+  Backend backend = Backend::Jit;
+  // Price table used to resolve route models (cost(), `route with no price` lint). May be null.
+  std::shared_ptr<const PriceTable> prices;
+  bool strict = false;  // lint warnings become errors
+};
+
+struct CompileResult {
+  std::optional<Policy> policy;          // set when there were no errors
+  std::vector<Diagnostic> diagnostics;   // errors and warnings, in source order
+  std::string rendered;                  // diagnostics rendered clang-style (with source + caret)
+  bool ok() const { return policy.has_value(); }
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  CompileResult compile(std::string_view source, std::string_view file = "<input>");
+  CompileResult compile_file(const std::string& path);
+
+  Ledger& ledger();
+  const EngineOptions& options() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tollgate

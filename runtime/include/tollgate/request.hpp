@@ -1,0 +1,76 @@
+// A request's inputs: a fixed array of typed slots sized by the policy's input schema. Built once
+// and reused: setting a value by slot is a store, so the typed hot path never allocates.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tollgate {
+
+namespace detail {
+struct Schema;
+}
+
+// One input value. The layout is shared with JIT-compiled code: do not reorder.
+struct Slot {
+  union {
+    int64_t i;  // int, bool (0/1), enum member index
+    double f;   // float
+  };
+  const char* str;  // string bytes (borrowed or owned by the Request)
+  uint32_t len;     // string length
+  int32_t str_id;   // id of the equal string literal in the policy, -1 if none
+  uint8_t set;      // 1 when the host set this input (has())
+  uint8_t pad[7];
+};
+static_assert(sizeof(Slot) == 32, "Slot layout is part of the JIT ABI");
+
+enum class Status : uint8_t {
+  Ok,
+  UnknownInput,      // no input of that name / slot out of range
+  WrongType,         // e.g. set_int on a string input
+  UnknownEnumValue,  // not a member of the input's enum
+  BadValue,          // text that does not parse as the input's type
+};
+const char* to_string(Status s);
+
+class Policy;
+
+class Request {
+ public:
+  explicit Request(const Policy& policy);
+
+  // Forget every value: all inputs unset, defaults apply.
+  void reset();
+
+  // Typed setters by slot (Policy::slot resolves a name once). No allocation.
+  Status set_int(int slot, int64_t v);
+  Status set_float(int slot, double v);  // float inputs; set_int on a float input converts
+  Status set_bool(int slot, bool v);
+  Status set_enum(int slot, int member);
+  Status set_enum(int slot, std::string_view member);  // interned through a hash map
+  // Borrowed: the bytes must stay valid until the decision is made.
+  Status set_string(int slot, std::string_view borrowed);
+  // Owned: the Request keeps a copy (allocates).
+  Status set_string_copy(int slot, std::string_view value);
+
+  // By name, parsing `text` by the input's type (CLI, tests, dry-run). Strings are copied.
+  Status set(std::string_view name, std::string_view text);
+
+  bool has(int slot) const;
+  int size() const { return static_cast<int>(slots_.size()); }
+  const Slot* slots() const { return slots_.data(); }
+
+  // The decision's time for budget windows, ms since the Unix epoch; 0 = the wall clock.
+  int64_t now_ms = 0;
+
+ private:
+  std::shared_ptr<const detail::Schema> schema_;
+  std::vector<Slot> slots_;
+  std::vector<std::unique_ptr<std::string>> owned_;  // set_string_copy storage, reused per slot
+};
+
+}  // namespace tollgate

@@ -1,0 +1,2 @@
+// The dry-run: replay logged traffic through two policies and price the difference.
+#pragma once
