@@ -1,0 +1,126 @@
+// Engine: compiles policy source (parse -> check -> tables -> evaluator) into Policies, and owns
+// the price table and the budget ledger they read.
+#include "tollgate/engine.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <fstream>
+#include <sstream>
+
+#include "compiler/checker.h"
+#include "compiler/diagnostics.h"
+#include "compiler/evaluator.h"
+#include "compiler/parser.h"
+#include "runtime/src/policy_impl.h"
+#include "tollgate/ledger.hpp"
+#include "tollgate/prices.hpp"
+
+namespace tollgate {
+
+struct Engine::Impl {
+  EngineOptions options;
+  // Shared with every Policy compiled here, so a Policy may outlive the Engine.
+  std::shared_ptr<Ledger> ledger = std::make_shared<Ledger>();
+};
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+Engine::~Engine() = default;
+
+Ledger& Engine::ledger() {
+  return *impl_->ledger;
+}
+const EngineOptions& Engine::options() const {
+  return impl_->options;
+}
+
+namespace {
+
+void finish_diagnostics(DiagnosticSink& diags, std::string_view source, CompileResult* res) {
+  res->diagnostics = diags.all();
+  std::stable_sort(res->diagnostics.begin(), res->diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
+                     return a.loc.col < b.loc.col;
+                   });
+  res->rendered = render_all(res->diagnostics, source);
+}
+
+}  // namespace
+
+CompileResult Engine::compile(std::string_view source, std::string_view file) {
+  CompileResult res;
+  DiagnosticSink diags;
+  const std::string file_name(file);
+  try {
+    std::unique_ptr<Program> program = parse_program(source, file, diags);
+    if (!program || diags.has_errors()) {
+      finish_diagnostics(diags, source, &res);
+      return res;
+    }
+    std::shared_ptr<const PriceTable> prices = impl_->options.prices;
+    CheckOptions check;
+    if (prices) {
+      check.has_price = [prices](const std::string& model) {
+        return prices->find(model) != nullptr;
+      };
+    }
+    check_program(*program, diags, check);
+    if (impl_->options.strict) diags.promote_warnings();
+    if (diags.has_errors()) {
+      finish_diagnostics(diags, source, &res);
+      return res;
+    }
+
+    PriceLookup lookup;
+    if (prices) lookup = [prices](std::string_view model) { return prices->find(model); };
+    std::shared_ptr<detail::PolicyImpl> impl =
+        detail::build_policy_impl(std::move(program), source, file, lookup);
+    impl->ledger = impl_->ledger;
+
+#ifdef TOLLGATE_HAVE_JIT
+    if (impl_->options.backend == Backend::Jit) {
+      std::string error;
+      impl->evaluator = make_jit_evaluator(*impl->program, impl->tables, &error);
+      if (impl->evaluator) {
+        impl->jitted = true;
+      } else {
+        diags.add({Severity::Note,
+                   file_name,
+                   {},
+                   "JIT unavailable, using the interpreter: " + error,
+                   "jit-fallback"});
+      }
+    }
+#endif
+    if (!impl->evaluator) impl->evaluator = make_interpreter(*impl->program, impl->tables);
+
+    finish_diagnostics(diags, source, &res);
+    res.policy.emplace(std::move(impl));
+  } catch (const std::exception& e) {
+    diags.error(file_name, {}, std::string("internal error: ") + e.what());
+    finish_diagnostics(diags, source, &res);
+    res.policy.reset();
+  }
+  return res;
+}
+
+CompileResult Engine::compile_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    CompileResult res;
+    Diagnostic d;
+    d.file = path;
+    d.message = "cannot read file";
+    res.diagnostics.push_back(d);
+    res.rendered = render(d, "");
+    return res;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return compile(ss.str(), path);
+}
+
+}  // namespace tollgate

@@ -1,0 +1,135 @@
+// Request: typed slots sized by the policy's schema. Typed setters are stores; enum names and
+// string values are interned through the schema's robin_maps without allocating.
+#include "tollgate/request.hpp"
+
+#include "runtime/src/policy_impl.h"
+#include "runtime/src/schema.h"
+#include "tollgate/policy.hpp"
+
+namespace tollgate {
+
+Request::Request(const Policy& policy) : schema_(policy.impl().schema) {
+  slots_.resize(schema_->inputs.size());
+  owned_.resize(schema_->inputs.size());
+  reset();
+}
+
+void Request::reset() {
+  schema_->fill_defaults(slots_.data());
+  now_ms = 0;
+}
+
+namespace {
+
+bool in_range(int slot, size_t n) {
+  return slot >= 0 && static_cast<size_t>(slot) < n;
+}
+
+}  // namespace
+
+Status Request::set_int(int slot, int64_t v) {
+  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  InputType t = schema_->inputs[slot].type;
+  if (t == InputType::Int) {
+    slots_[slot].i = v;
+  } else if (t == InputType::Float) {
+    slots_[slot].f = static_cast<double>(v);
+  } else {
+    return Status::WrongType;
+  }
+  slots_[slot].set = 1;
+  return Status::Ok;
+}
+
+Status Request::set_float(int slot, double v) {
+  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  if (schema_->inputs[slot].type != InputType::Float) return Status::WrongType;
+  slots_[slot].f = v;
+  slots_[slot].set = 1;
+  return Status::Ok;
+}
+
+Status Request::set_bool(int slot, bool v) {
+  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  if (schema_->inputs[slot].type != InputType::Bool) return Status::WrongType;
+  slots_[slot].i = v ? 1 : 0;
+  slots_[slot].set = 1;
+  return Status::Ok;
+}
+
+Status Request::set_enum(int slot, int member) {
+  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  const detail::SchemaInput& in = schema_->inputs[slot];
+  if (in.type != InputType::Enum) return Status::WrongType;
+  if (member < 0 || member >= in.member_count) return Status::UnknownEnumValue;
+  slots_[slot].i = member;
+  slots_[slot].set = 1;
+  return Status::Ok;
+}
+
+Status Request::set_enum(int slot, std::string_view member) {
+  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  const detail::SchemaInput& in = schema_->inputs[slot];
+  if (in.type != InputType::Enum) return Status::WrongType;
+  auto it = in.members.find(member);
+  if (it == in.members.end()) return Status::UnknownEnumValue;
+  slots_[slot].i = it->second;
+  slots_[slot].set = 1;
+  return Status::Ok;
+}
+
+Status Request::set_string(int slot, std::string_view borrowed) {
+  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  if (schema_->inputs[slot].type != InputType::String) return Status::WrongType;
+  if (borrowed.size() > UINT32_MAX) return Status::BadValue;
+  Slot& s = slots_[slot];
+  s.str = borrowed.data() ? borrowed.data() : "";
+  s.len = static_cast<uint32_t>(borrowed.size());
+  s.str_id = schema_->literal_id(borrowed);
+  s.set = 1;
+  return Status::Ok;
+}
+
+Status Request::set_string_copy(int slot, std::string_view value) {
+  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  if (schema_->inputs[slot].type != InputType::String) return Status::WrongType;
+  auto& owned = owned_[slot];
+  if (!owned) owned = std::make_unique<std::string>();
+  owned->assign(value.data(), value.size());
+  return set_string(slot, *owned);
+}
+
+Status Request::set(std::string_view name, std::string_view text) {
+  int slot = schema_->slot(name);
+  if (slot < 0) return Status::UnknownInput;
+  switch (schema_->inputs[slot].type) {
+    case InputType::Int: {
+      int64_t v;
+      if (!detail::parse_int_text(text, &v)) return Status::BadValue;
+      return set_int(slot, v);
+    }
+    case InputType::Float: {
+      double v;
+      if (!detail::parse_float_text(text, &v)) return Status::BadValue;
+      return set_float(slot, v);
+    }
+    case InputType::Bool:
+      if (text == "true") return set_bool(slot, true);
+      if (text == "false") return set_bool(slot, false);
+      return Status::BadValue;
+    case InputType::Enum:
+      return set_enum(slot, text);
+    case InputType::String:
+      // A quoted value ("acme") is taken without its quotes, as written in a policy.
+      if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+        text = text.substr(1, text.size() - 2);
+      return set_string_copy(slot, text);
+  }
+  return Status::BadValue;
+}
+
+bool Request::has(int slot) const {
+  return in_range(slot, slots_.size()) && slots_[slot].set != 0;
+}
+
+}  // namespace tollgate

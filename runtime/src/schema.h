@@ -1,0 +1,70 @@
+// The input schema a Request is built against: slot per input, enum member and string-literal
+// interning maps (tsl::robin_map with heterogeneous string_view lookup, so interning a borrowed
+// string never allocates), and the default values Request::reset() stores.
+#pragma once
+
+#include <tsl/robin_map.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tollgate/policy.hpp"
+#include "tollgate/request.hpp"
+
+namespace tollgate {
+struct Program;
+struct EvalContext;
+
+namespace detail {
+
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+struct NameEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+using NameMap = tsl::robin_map<std::string, int32_t, NameHash, NameEq>;
+
+struct SchemaInput {
+  std::string name;
+  InputType type = InputType::Int;
+  NameMap members;  // enum member -> index
+  int32_t member_count = 0;
+  bool has_default = false;
+  Slot default_slot{};         // str filled at reset from default_string
+  std::string default_string;  // for string inputs
+};
+
+struct Schema {
+  std::vector<SchemaInput> inputs;
+  NameMap slots;     // input name -> slot
+  NameMap literals;  // string literal -> id in Program::string_literals
+
+  int slot(std::string_view name) const {
+    auto it = slots.find(name);
+    return it == slots.end() ? -1 : it->second;
+  }
+  int32_t literal_id(std::string_view s) const {
+    auto it = literals.find(s);
+    return it == literals.end() ? -1 : it->second;
+  }
+  // Every slot unset, holding its default value (or zero).
+  void fill_defaults(Slot* slots) const;
+};
+
+// Defaults come from the evaluators' context so both agree on them.
+std::shared_ptr<const Schema> build_schema(const Program& program, const EvalContext& ctx);
+
+// Literal parsing shared by Request::set and tools: ints with `_`, k/M suffixes and durations
+// (ms s min h); floats also accept `$` prefix, `%` and ` usd` suffixes. False on bad text/overflow.
+bool parse_int_text(std::string_view text, int64_t* out);
+bool parse_float_text(std::string_view text, double* out);
+
+}  // namespace detail
+}  // namespace tollgate
