@@ -1,0 +1,668 @@
+// Lowers checked expressions to LLVM IR. Errors are control flow: an erroring sub-expression
+// branches to the ErrSink of the nearest construct that handles errors (and/or absorb them, a rule
+// counts them), so the success path carries plain values and never tests error flags. Evaluation
+// order mirrors the interpreter (eval_support.h): strict operators evaluate every operand before
+// failing, which matters only when a later operand concatenates (scratch use is observable).
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Intrinsics.h>
+
+#include <cmath>
+#include <limits>
+
+#include "compiler/codegen_emitter.h"
+#include "compiler/eval_support.h"
+
+namespace tollgate {
+namespace cg {
+
+using llvm::BasicBlock;
+using llvm::Value;
+
+namespace {
+template <typename Fn>
+uint64_t addr(Fn* f) {
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(f));
+}
+double fmod_helper(double a, double b) {
+  return std::fmod(a, b);
+}
+}  // namespace
+
+Emitter::Emitter(llvm::LLVMContext& ctx, llvm::Module& mod, const CodegenInput& input)
+    : C(ctx), M(mod), B(ctx), in(input), P(*input.program) {
+  ptr_ty = llvm::PointerType::get(C, 0);
+  i64_ty = B.getInt64Ty();
+  i32_ty = B.getInt32Ty();
+  i8_ty = B.getInt8Ty();
+  i1_ty = B.getInt1Ty();
+  f64_ty = B.getDoubleTy();
+  let_depth.assign(P.lets.size(), 0);
+  let_effects.assign(P.lets.size(), -1);
+}
+
+Value* Emitter::const_ptr(uint64_t addr) {
+  return llvm::ConstantExpr::getIntToPtr(B.getInt64(addr), ptr_ty);
+}
+Value* Emitter::const_ptr(const void* p) {
+  return const_ptr(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
+}
+Value* Emitter::f64(double v) {
+  return llvm::ConstantFP::get(f64_ty, v);
+}
+
+BasicBlock* Emitter::new_block(const char* name) {
+  return BasicBlock::Create(C, name, F);
+}
+
+Value* Emitter::field_ptr(Value* base, uint64_t off) {
+  if (off == 0) return base;
+  return B.CreateConstInBoundsGEP1_64(i8_ty, base, off);
+}
+
+Value* Emitter::load_invariant(llvm::Type* ty, Value* p) {
+  auto* ld = B.CreateLoad(ty, p);
+  ld->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(C, {}));
+  return ld;
+}
+
+Value* Emitter::slot_field(int slot, uint64_t off) {
+  return field_ptr(slots, static_cast<uint64_t>(slot) * in.abi.slot_size + off);
+}
+
+Value* Emitter::call_helper(uint64_t addr, llvm::Type* ret, llvm::ArrayRef<llvm::Type*> params,
+                            llvm::ArrayRef<Value*> args) {
+  auto* fty = llvm::FunctionType::get(ret, params, false);
+  return B.CreateCall(fty, const_ptr(addr), args);
+}
+
+void Emitter::br_err_if(Value* cond, ErrSink& err, const char* ok_name) {
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(cond)) {
+    if (c->isZero()) return;
+  }
+  BasicBlock* ok = new_block(ok_name);
+  B.CreateCondBr(cond, err.block(), ok);
+  B.SetInsertPoint(ok);
+}
+
+Value* Emitter::checked_int(llvm::Intrinsic::ID id, Value* a, Value* b, ErrSink& err) {
+  Value* r = B.CreateBinaryIntrinsic(id, a, b);
+  br_err_if(B.CreateExtractValue(r, 1), err, "ovf.ok");
+  return B.CreateExtractValue(r, 0);
+}
+
+Value* Emitter::to_float(const Expr& e, Value* v) {
+  if (e.type.kind == TypeKind::Int) return B.CreateSIToFP(v, f64_ty);
+  return v;
+}
+
+int32_t Emitter::literal_id(const std::string& s) const {
+  for (size_t i = 0; i < P.string_literals.size(); ++i)
+    if (P.string_literals[i] == s) return static_cast<int32_t>(i);
+  return -1;
+}
+
+Val Emitter::string_literal(const std::string& s, int32_t id) {
+  Val v;
+  llvm::Value*& g = str_cache[s];
+  if (!g) g = B.CreateGlobalStringPtr(s, "str", 0, &M);
+  v.ptr = g;
+  v.len = i32(static_cast<int32_t>(s.size()));
+  v.id = i32(id);
+  return v;
+}
+
+// Loads every input once in the entry block: the slots cannot change during a decision. Unset
+// inputs read the default exactly as tg_read_input does (EvalContext::defaults).
+void Emitter::preload_inputs() {
+  const JitAbi& a = in.abi;
+  const EvalContext& ctx = *in.ctx;
+  inputs.resize(P.inputs.size());
+  for (size_t i = 0; i < P.inputs.size(); ++i) {
+    const InputDecl& d = P.inputs[i];
+    InputVal& iv = inputs[i];
+    int s = static_cast<int>(i);
+    iv.set = B.CreateICmpNE(load_invariant(i8_ty, slot_field(s, a.slot_set)), B.getInt8(0));
+    iv.has_default = i < ctx.has_default.size() && ctx.has_default[i];
+    const Slot* def = iv.has_default ? &ctx.defaults[i] : nullptr;
+    Val raw, dv;
+    switch (d.type.kind) {
+      case TypeKind::Bool:
+        raw.v = B.CreateICmpNE(load_invariant(i64_ty, slot_field(s, a.slot_i)), i64(0));
+        if (def) dv.v = B.getInt1(def->i != 0);
+        break;
+      case TypeKind::Int:
+      case TypeKind::Enum:
+        raw.v = load_invariant(i64_ty, slot_field(s, a.slot_i));
+        if (def) dv.v = i64(def->i);
+        break;
+      case TypeKind::Float:
+        raw.v = load_invariant(f64_ty, slot_field(s, a.slot_i));
+        if (def) dv.v = f64(def->f);
+        break;
+      case TypeKind::String:
+        raw.ptr = load_invariant(ptr_ty, slot_field(s, a.slot_str));
+        raw.len = load_invariant(i32_ty, slot_field(s, a.slot_len));
+        raw.id = load_invariant(i32_ty, slot_field(s, a.slot_str_id));
+        if (def) {
+          dv.ptr = const_ptr(def->str);
+          dv.len = i32(static_cast<int32_t>(def->len));
+          dv.id = i32(def->str_id);
+        }
+        break;
+      default:
+        break;
+    }
+    if (def) {
+      if (raw.v) raw.v = B.CreateSelect(iv.set, raw.v, dv.v);
+      if (raw.ptr) {
+        raw.ptr = B.CreateSelect(iv.set, raw.ptr, dv.ptr);
+        raw.len = B.CreateSelect(iv.set, raw.len, dv.len);
+        raw.id = B.CreateSelect(iv.set, raw.id, dv.id);
+      }
+    }
+    iv.val = raw;
+  }
+  // Member names of every enum (the bytes tg_enum_name returns), for concatenation and tags.
+  enum_names.resize(P.enums.size());
+  for (size_t e = 0; e < P.enums.size(); ++e)
+    for (const std::string& m : P.enums[e].members) enum_names[e].push_back(string_literal(m, -1));
+}
+
+bool Emitter::has_effects(const Expr& e) {
+  if (e.kind == ExprKind::Binary && e.binary_op == BinaryOp::Add && e.type.kind == TypeKind::String)
+    return true;
+  if (e.kind == ExprKind::Name && e.ref == NameRef::Let && e.index >= 0 &&
+      static_cast<size_t>(e.index) < P.lets.size()) {
+    int8_t& memo = let_effects[static_cast<size_t>(e.index)];
+    if (memo < 0) {
+      memo = 0;  // breaks cycles (the checker rejects them anyway)
+      const ExprPtr& v = P.lets[static_cast<size_t>(e.index)].value;
+      memo = v && has_effects(*v) ? 1 : 0;
+    }
+    return memo == 1;
+  }
+  for (const ExprPtr& a : e.args)
+    if (a && has_effects(*a)) return true;
+  return false;
+}
+
+// Joins the success path of an operand with its error path; the value is poison on the error path
+// and only used after the pending error has been raised.
+Val Emitter::merge_phi(const Val& ok, BasicBlock* ok_bb, BasicBlock* err_bb) {
+  Val r;
+  auto join = [&](Value* v) -> Value* {
+    if (!v) return nullptr;
+    auto* phi = B.CreatePHI(v->getType(), 2);
+    phi->addIncoming(v, ok_bb);
+    phi->addIncoming(llvm::PoisonValue::get(v->getType()), err_bb);
+    return phi;
+  };
+  r.v = join(ok.v);
+  r.ptr = join(ok.ptr);
+  r.len = join(ok.len);
+  r.id = join(ok.id);
+  return r;
+}
+
+// Evaluates operands left to right; every operand is evaluated even after an earlier one erred
+// (the interpreter's strict order), and the error is raised once no later operand can observe it.
+std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink& err) {
+  std::vector<Val> vals;
+  std::vector<bool> rest_effects(ops.size() + 1, false);
+  for (size_t i = ops.size(); i-- > 0;)
+    rest_effects[i] = rest_effects[i + 1] || has_effects(*ops[i]);
+  Value* failed = nullptr;  // i1: an earlier operand erred (null: none could)
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!rest_effects[i + 1]) {
+      Val v = expr(*ops[i], err);
+      if (failed) {
+        br_err_if(failed, err, "ops.ok");
+        failed = nullptr;
+      }
+      vals.push_back(v);
+      continue;
+    }
+    ErrSink local(F, "op.err");
+    Val v = expr(*ops[i], local);
+    if (!local.used()) {
+      vals.push_back(v);
+      continue;
+    }
+    BasicBlock* ok_bb = B.GetInsertBlock();
+    BasicBlock* cont = new_block("op.next");
+    B.CreateBr(cont);
+    B.SetInsertPoint(local.existing());
+    B.CreateBr(cont);
+    B.SetInsertPoint(cont);
+    auto* phi = B.CreatePHI(i1_ty, 2, "failed");
+    phi->addIncoming(failed ? failed : B.getFalse(), ok_bb);
+    phi->addIncoming(B.getTrue(), local.existing());
+    failed = phi;
+    vals.push_back(merge_phi(v, ok_bb, local.existing()));
+  }
+  return vals;
+}
+
+Val Emitter::as_string(const Expr& e, const Val& v) {
+  if (e.type.kind != TypeKind::Enum) return v;
+  const std::vector<Val>& names = enum_names.at(static_cast<size_t>(e.type.enum_id));
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v.v)) {
+    uint64_t k = c->getZExtValue();
+    if (k < names.size()) return names[k];
+  }
+  // Dynamic member: select through the (short) member list; out of range reads "" like
+  // tg_enum_name.
+  Val r = string_literal("", -1);
+  for (size_t k = names.size(); k-- > 0;) {
+    Value* is = B.CreateICmpEQ(v.v, i64(static_cast<int64_t>(k)));
+    r.ptr = B.CreateSelect(is, names[k].ptr, r.ptr);
+    r.len = B.CreateSelect(is, names[k].len, r.len);
+  }
+  r.id = i32(-1);
+  return r;
+}
+
+Val Emitter::lower_name(const Expr& e, ErrSink& err) {
+  switch (e.ref) {
+    case NameRef::Input: {
+      InputVal& iv = inputs.at(static_cast<size_t>(e.index));
+      if (!iv.has_default) br_err_if(B.CreateNot(iv.set), err, "input.set");
+      return iv.val;
+    }
+    case NameRef::Let: {
+      size_t k = static_cast<size_t>(e.index);
+      if (let_depth.at(k) > 0) {  // the checker rejects cycles; never recurse forever
+        error = "recursive let '" + e.text + "'";
+        Val v;
+        v.v = B.getFalse();
+        return v;
+      }
+      ++let_depth[k];
+      Val v = expr(*P.lets[k].value, err);
+      --let_depth[k];
+      return v;
+    }
+    case NameRef::EnumMember: {
+      Val v;
+      v.v = i64(e.index);
+      return v;
+    }
+    default:
+      break;
+  }
+  error = "unresolved name '" + e.text + "'";
+  Val v;
+  v.v = i64(0);
+  return v;
+}
+
+Val Emitter::lower_unary(const Expr& e, ErrSink& err) {
+  const Expr& a = *e.args[0];
+  Val v = expr(a, err);
+  Val r;
+  if (e.unary_op == UnaryOp::Not) {
+    r.v = B.CreateNot(v.v);
+  } else if (a.type.kind == TypeKind::Int) {
+    r.v = checked_int(llvm::Intrinsic::ssub_with_overflow, i64(0), v.v, err);
+  } else {
+    r.v = B.CreateFNeg(v.v);
+  }
+  return r;
+}
+
+// and/or with CEL absorption. The right operand is emitted once; a phi remembers whether the left
+// side erred, so `err and false` = false, `err and true` = err (dually for or).
+Val Emitter::lower_logic(const Expr& e, ErrSink& err) {
+  bool is_and = e.binary_op == BinaryOp::And;
+  ErrSink lerr(F, is_and ? "and.lerr" : "or.lerr");
+  Val l = expr(*e.args[0], lerr);
+  BasicBlock* l_ok = B.GetInsertBlock();
+  BasicBlock* rhs = new_block(is_and ? "and.rhs" : "or.rhs");
+  BasicBlock* done = new_block(is_and ? "and.done" : "or.done");
+  // and: left false -> false; or: left true -> true.
+  if (is_and)
+    B.CreateCondBr(l.v, rhs, done);
+  else
+    B.CreateCondBr(l.v, done, rhs);
+  std::vector<std::pair<Value*, BasicBlock*>> results;
+  results.push_back({B.getInt1(!is_and), l_ok});
+  B.SetInsertPoint(rhs);
+  llvm::PHINode* left_err = nullptr;
+  if (lerr.used()) {
+    left_err = B.CreatePHI(i1_ty, 2, "lerr");
+    left_err->addIncoming(B.getFalse(), l_ok);
+    llvm::IRBuilderBase::InsertPointGuard g(B);
+    B.SetInsertPoint(lerr.existing());
+    B.CreateBr(rhs);
+    left_err->addIncoming(B.getTrue(), lerr.existing());
+  }
+  Val r = expr(*e.args[1], err);
+  if (!left_err) {
+    results.push_back({r.v, B.GetInsertBlock()});
+  } else {
+    // and: right false -> false (absorbs a left error); right true -> left error ? err : true.
+    BasicBlock* decisive = B.GetInsertBlock();
+    BasicBlock* nondecisive = new_block(is_and ? "and.rtrue" : "or.rfalse");
+    if (is_and)
+      B.CreateCondBr(r.v, nondecisive, done);
+    else
+      B.CreateCondBr(r.v, done, nondecisive);
+    results.push_back({B.getInt1(!is_and), decisive});
+    B.SetInsertPoint(nondecisive);
+    BasicBlock* ok = new_block("logic.ok");
+    B.CreateCondBr(left_err, err.block(), ok);
+    B.SetInsertPoint(ok);
+    results.push_back({B.getInt1(is_and), ok});
+  }
+  B.CreateBr(done);
+  B.SetInsertPoint(done);
+  auto* phi = B.CreatePHI(i1_ty, static_cast<unsigned>(results.size()), "logic");
+  for (auto& [v, bb] : results) phi->addIncoming(v, bb);
+  Val out;
+  out.v = phi;
+  return out;
+}
+
+// Interpreter rule: both ids >= 0 -> compare ids; otherwise compare bytes (tg_str_eq).
+Value* Emitter::string_eq(const Val& a, const Val& b) {
+  auto bytes_eq = [&]() {
+    Value* r = call_helper(addr(&tg_str_eq), i32_ty, {ptr_ty, i32_ty, ptr_ty, i32_ty},
+                           {a.ptr, a.len, b.ptr, b.len});
+    return B.CreateICmpNE(r, i32(0));
+  };
+  Value* both = B.CreateAnd(B.CreateICmpSGE(a.id, i32(0)), B.CreateICmpSGE(b.id, i32(0)));
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(both)) {
+    return c->isOne() ? B.CreateICmpEQ(a.id, b.id) : bytes_eq();
+  }
+  BasicBlock* ids = B.GetInsertBlock();
+  Value* id_eq = B.CreateICmpEQ(a.id, b.id);
+  BasicBlock* slow = new_block("streq.bytes");
+  BasicBlock* done = new_block("streq.done");
+  B.CreateCondBr(both, done, slow);
+  B.SetInsertPoint(slow);
+  Value* be = bytes_eq();
+  BasicBlock* slow_end = B.GetInsertBlock();
+  B.CreateBr(done);
+  B.SetInsertPoint(done);
+  auto* phi = B.CreatePHI(i1_ty, 2, "streq");
+  phi->addIncoming(id_eq, ids);
+  phi->addIncoming(be, slow_end);
+  return phi;
+}
+
+// == on two values of checked, compatible types (the interpreter's `equal`).
+Value* Emitter::values_equal(const Expr& ea, const Val& a, const Expr& eb, const Val& b) {
+  TypeKind ka = ea.type.kind, kb = eb.type.kind;
+  if (ka == TypeKind::String || kb == TypeKind::String) return string_eq(a, b);
+  if (ka == TypeKind::Int && kb == TypeKind::Int) return B.CreateICmpEQ(a.v, b.v);
+  if ((ka == TypeKind::Int || ka == TypeKind::Float) &&
+      (kb == TypeKind::Int || kb == TypeKind::Float))
+    return B.CreateFCmpOEQ(to_float(ea, a.v), to_float(eb, b.v));
+  if (ka == kb && (ka == TypeKind::Bool || ka == TypeKind::Enum)) return B.CreateICmpEQ(a.v, b.v);
+  return B.getFalse();
+}
+
+Val Emitter::lower_compare(const Expr& e, const Val& a, const Val& b, BinaryOp op) {
+  const Expr& ea = *e.args[0];
+  const Expr& eb = *e.args[1];
+  Val r;
+  if (op == BinaryOp::Eq || op == BinaryOp::Ne) {
+    Value* eq = values_equal(ea, a, eb, b);
+    r.v = op == BinaryOp::Ne ? B.CreateNot(eq) : eq;
+    return r;
+  }
+  if (ea.type.kind == TypeKind::Int && eb.type.kind == TypeKind::Int) {
+    llvm::CmpInst::Predicate p = op == BinaryOp::Lt   ? llvm::CmpInst::ICMP_SLT
+                                 : op == BinaryOp::Le ? llvm::CmpInst::ICMP_SLE
+                                 : op == BinaryOp::Gt ? llvm::CmpInst::ICMP_SGT
+                                                      : llvm::CmpInst::ICMP_SGE;
+    r.v = B.CreateICmp(p, a.v, b.v);
+    return r;
+  }
+  llvm::CmpInst::Predicate p = op == BinaryOp::Lt   ? llvm::CmpInst::FCMP_OLT
+                               : op == BinaryOp::Le ? llvm::CmpInst::FCMP_OLE
+                               : op == BinaryOp::Gt ? llvm::CmpInst::FCMP_OGT
+                                                    : llvm::CmpInst::FCMP_OGE;
+  r.v = B.CreateFCmp(p, to_float(ea, a.v), to_float(eb, b.v));
+  return r;
+}
+
+Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
+  BinaryOp op = e.binary_op;
+  if (op == BinaryOp::And || op == BinaryOp::Or) return lower_logic(e, err);
+  const Expr& ea = *e.args[0];
+  const Expr& eb = *e.args[1];
+  std::vector<Val> ops = eval_all({&ea, &eb}, err);
+  const Val& a = ops[0];
+  const Val& b = ops[1];
+  switch (op) {
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+      return lower_compare(e, a, b, op);
+    case BinaryOp::StartsWith:
+    case BinaryOp::EndsWith:
+    case BinaryOp::Contains: {
+      Val sa = as_string(ea, a), sb = as_string(eb, b);
+      uint64_t fn = op == BinaryOp::StartsWith ? addr(&tg_str_startswith)
+                    : op == BinaryOp::EndsWith ? addr(&tg_str_endswith)
+                                               : addr(&tg_str_contains);
+      Val r;
+      r.v = B.CreateICmpNE(call_helper(fn, i32_ty, {ptr_ty, i32_ty, ptr_ty, i32_ty},
+                                       {sa.ptr, sa.len, sb.ptr, sb.len}),
+                           i32(0));
+      return r;
+    }
+    default:
+      break;
+  }
+  Val r;
+  if (e.type.kind == TypeKind::String) {  // concatenation into the scratch space
+    Val sa = as_string(ea, a), sb = as_string(eb, b);
+    Value* st = call_helper(addr(&tg_concat), i32_ty,
+                            {ptr_ty, ptr_ty, i32_ty, ptr_ty, i32_ty, ptr_ty, ptr_ty},
+                            {scratch, sa.ptr, sa.len, sb.ptr, sb.len, tmp_ptr, tmp_len});
+    br_err_if(B.CreateICmpNE(st, i32(0)), err, "concat.ok");
+    r.ptr = B.CreateLoad(ptr_ty, tmp_ptr);
+    r.len = B.CreateLoad(i32_ty, tmp_len);
+    r.id = i32(-1);
+    return r;
+  }
+  if (ea.type.kind == TypeKind::Int && eb.type.kind == TypeKind::Int) {
+    switch (op) {
+      case BinaryOp::Add:
+        r.v = checked_int(llvm::Intrinsic::sadd_with_overflow, a.v, b.v, err);
+        break;
+      case BinaryOp::Sub:
+        r.v = checked_int(llvm::Intrinsic::ssub_with_overflow, a.v, b.v, err);
+        break;
+      case BinaryOp::Mul:
+        r.v = checked_int(llvm::Intrinsic::smul_with_overflow, a.v, b.v, err);
+        break;
+      default: {  // Div, Mod: by zero and INT64_MIN / -1 are errors
+        Value* bad =
+            B.CreateOr(B.CreateICmpEQ(b.v, i64(0)),
+                       B.CreateAnd(B.CreateICmpEQ(a.v, i64(std::numeric_limits<int64_t>::min())),
+                                   B.CreateICmpEQ(b.v, i64(-1))));
+        br_err_if(bad, err, "div.ok");
+        r.v = op == BinaryOp::Div ? B.CreateSDiv(a.v, b.v) : B.CreateSRem(a.v, b.v);
+        break;
+      }
+    }
+    return r;
+  }
+  Value* fa = to_float(ea, a.v);
+  Value* fb = to_float(eb, b.v);
+  switch (op) {
+    case BinaryOp::Add:
+      r.v = B.CreateFAdd(fa, fb);
+      break;
+    case BinaryOp::Sub:
+      r.v = B.CreateFSub(fa, fb);
+      break;
+    case BinaryOp::Mul:
+      r.v = B.CreateFMul(fa, fb);
+      break;
+    default:  // x / 0.0 and x % 0.0 are errors, not inf/NaN
+      br_err_if(B.CreateFCmpOEQ(fb, f64(0.0)), err, "fdiv.ok");
+      r.v = op == BinaryOp::Div
+                ? B.CreateFDiv(fa, fb)
+                : call_helper(addr(&fmod_helper), f64_ty, {f64_ty, f64_ty}, {fa, fb});
+      break;
+  }
+  return r;
+}
+
+// lhs, then every item, all evaluated; any error -> error. Constant items fold to compares
+// (enum/int lists become an or of icmps that LLVM turns into a switch or bit test).
+Val Emitter::lower_in(const Expr& e, ErrSink& err) {
+  std::vector<const Expr*> ops;
+  for (const ExprPtr& a : e.args) ops.push_back(a.get());
+  std::vector<Val> vals = eval_all(ops, err);
+  const Expr& lhs = *e.args[0];
+  Value* any = B.getFalse();
+  for (size_t i = 1; i < e.args.size(); ++i)
+    any = B.CreateOr(any, values_equal(lhs, vals[0], *e.args[i], vals[i]));
+  Val r;
+  r.v = e.negated ? B.CreateNot(any) : any;
+  return r;
+}
+
+int32_t Emitter::budget_index(const Expr& e) const {
+  if (e.index >= 0) return e.index;
+  std::string name = e.text;
+  size_t dot = name.find('.');
+  if (dot != std::string::npos) name = name.substr(0, dot);
+  for (size_t i = 0; i < P.budgets.size(); ++i)
+    if (P.budgets[i].name == name) return static_cast<int32_t>(i);
+  return -1;
+}
+
+Val Emitter::lower_member(const Expr& e, ErrSink& err) {
+  Val r;
+  Value* st = call_helper(
+      addr(&tg_budget_view), i32_ty, {ptr_ty, ptr_ty, i32_ty, i32_ty, ptr_ty},
+      {const_ptr(in.ctx), env, i32(budget_index(e)), i32(static_cast<int32_t>(e.member)), tmp_f64});
+  br_err_if(B.CreateICmpNE(st, i32(0)), err, "budget.ok");
+  r.v = B.CreateLoad(f64_ty, tmp_f64);
+  return r;
+}
+
+Val Emitter::lower_call(const Expr& e, ErrSink& err) {
+  Val r;
+  bool is_int = e.type.kind == TypeKind::Int;
+  if (e.builtin == Builtin::Has) {
+    const Expr& a = *e.args[0];
+    r.v = inputs.at(static_cast<size_t>(a.index)).set;
+    return r;
+  }
+  std::vector<const Expr*> ops;
+  for (size_t i = e.builtin == Builtin::Cost ? 1 : 0; i < e.args.size(); ++i)
+    ops.push_back(e.args[i].get());
+  std::vector<Val> v = eval_all(ops, err);
+  auto num = [&](size_t i) { return is_int ? v[i].v : to_float(*ops[i], v[i].v); };
+  switch (e.builtin) {
+    case Builtin::Min:
+    case Builtin::Max: {
+      bool is_min = e.builtin == Builtin::Min;
+      Value* acc = num(0);
+      for (size_t i = 1; i < v.size(); ++i) {
+        Value* x = num(i);
+        Value* take = is_int ? (is_min ? B.CreateICmpSLT(x, acc) : B.CreateICmpSGT(x, acc))
+                             : (is_min ? B.CreateFCmpOLT(x, acc) : B.CreateFCmpOGT(x, acc));
+        acc = B.CreateSelect(take, x, acc);
+      }
+      r.v = acc;
+      return r;
+    }
+    case Builtin::Clamp: {
+      // x < lo ? lo : (x > hi ? hi : x)
+      Value *x = num(0), *lo = num(1), *hi = num(2);
+      Value* below = is_int ? B.CreateICmpSLT(x, lo) : B.CreateFCmpOLT(x, lo);
+      Value* above = is_int ? B.CreateICmpSGT(x, hi) : B.CreateFCmpOGT(x, hi);
+      r.v = B.CreateSelect(below, lo, B.CreateSelect(above, hi, x));
+      return r;
+    }
+    case Builtin::Pow:
+      if (is_int) {
+        Value* st = call_helper(addr(&tg_pow_int), i32_ty, {i64_ty, i64_ty, ptr_ty},
+                                {v[0].v, v[1].v, tmp_i64});
+        br_err_if(B.CreateICmpNE(st, i32(0)), err, "pow.ok");
+        r.v = B.CreateLoad(i64_ty, tmp_i64);
+      } else {
+        r.v = call_helper(addr(&tg_pow_float), f64_ty, {f64_ty, f64_ty}, {num(0), num(1)});
+      }
+      return r;
+    case Builtin::Abs:
+      if (is_int) {
+        br_err_if(B.CreateICmpEQ(v[0].v, i64(std::numeric_limits<int64_t>::min())), err, "abs.ok");
+        r.v = B.CreateSelect(B.CreateICmpSLT(v[0].v, i64(0)), B.CreateNeg(v[0].v), v[0].v);
+      } else {
+        r.v = B.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, v[0].v);
+      }
+      return r;
+    case Builtin::Cost: {
+      // Route prices folded in as constants (tg_cost's formula).
+      const Expr& route = *e.args[0];
+      int32_t ri = route.ref == NameRef::Route ? route.index : -1;
+      const auto& routes = in.ctx->tables.routes;
+      if (ri < 0 || static_cast<size_t>(ri) >= routes.size() || !routes[ri].priced) {
+        br_err_if(B.getTrue(), err, "dead");
+        r.v = f64(0);
+        return r;
+      }
+      const RouteInfo& p = routes[static_cast<size_t>(ri)];
+      r.v = B.CreateFAdd(B.CreateFMul(to_float(*ops[0], v[0].v), f64(p.in_per_token)),
+                         B.CreateFMul(to_float(*ops[1], v[1].v), f64(p.out_per_token)));
+      return r;
+    }
+    default:
+      break;
+  }
+  r.v = i64(0);
+  return r;
+}
+
+Val Emitter::expr(const Expr& e, ErrSink& err) {
+  switch (e.kind) {
+    case ExprKind::BoolLit: {
+      Val v;
+      v.v = B.getInt1(e.bool_value);
+      return v;
+    }
+    case ExprKind::IntLit: {
+      Val v;
+      v.v = i64(e.int_value);
+      return v;
+    }
+    case ExprKind::FloatLit: {
+      Val v;
+      v.v = f64(e.float_value);
+      return v;
+    }
+    case ExprKind::StringLit:
+      return string_literal(e.str_value, e.index);
+    case ExprKind::Name:
+      return lower_name(e, err);
+    case ExprKind::Member:
+      return lower_member(e, err);
+    case ExprKind::Unary:
+      return lower_unary(e, err);
+    case ExprKind::Binary:
+      return lower_binary(e, err);
+    case ExprKind::In:
+      return lower_in(e, err);
+    case ExprKind::Call:
+      return lower_call(e, err);
+  }
+  error = "unsupported expression";
+  Val v;
+  v.v = B.getFalse();
+  return v;
+}
+
+}  // namespace cg
+}  // namespace tollgate

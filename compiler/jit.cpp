@@ -1,0 +1,290 @@
+// ORC LLJIT driver: the only TU with the heavy LLJIT/PassBuilder headers. Owns the shared LLJIT
+// (one per JitHost), runs the IR pipeline chosen by policy size, gives every policy its own
+// JITDylib so dropping the policy frees its code, and wraps the native function as an Evaluator.
+#include "compiler/jit.h"
+
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/Mem2Reg.h>
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+
+#include "compiler/codegen.h"
+#include "compiler/eval_support.h"
+
+namespace tollgate {
+
+JitAbi jit_abi() {
+  JitAbi a;
+  a.env_slots = offsetof(EvalEnv, slots);
+  a.slot_size = sizeof(Slot);
+  a.slot_i = offsetof(Slot, i);
+  a.slot_str = offsetof(Slot, str);
+  a.slot_len = offsetof(Slot, len);
+  a.slot_str_id = offsetof(Slot, str_id);
+  a.slot_set = offsetof(Slot, set);
+  a.d_denied = offsetof(Decision, denied);
+  a.d_route = offsetof(Decision, route);
+  a.d_deny_reason = offsetof(Decision, deny_reason);
+  a.d_max_out = offsetof(Decision, max_out);
+  a.d_max_in = offsetof(Decision, max_in);
+  a.d_retry = offsetof(Decision, retry);
+  a.d_backoff = offsetof(Decision, backoff_ms);
+  a.d_rag = offsetof(Decision, rag);
+  a.d_top_k = offsetof(Decision, top_k);
+  a.d_cache = offsetof(Decision, cache);
+  a.d_rule = offsetof(Decision, rule);
+  a.d_errors = offsetof(Decision, errors);
+  a.d_first_error_rule = offsetof(Decision, first_error_rule);
+  static_assert(sizeof(bool) == 1 && sizeof(CacheMode) == 1, "i8 stores for bool/CacheMode");
+  static_assert(sizeof(Decision::rule[0]) == 4 && sizeof(Decision::errors) == 4, "i32 fields");
+  return a;
+}
+
+namespace {
+
+using namespace llvm;
+using namespace llvm::orc;
+
+// Above this many IR instructions the O2 pipeline costs more than it can save (it is
+// super-linear on one big function), so large policies get the fast tier.
+constexpr size_t kOptimizeMaxInstructions = 6000;
+
+constexpr const char* kFastFlag = "tollgate.fast_isel";
+
+void init_llvm_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+  });
+}
+
+// Per-module codegen level: fast-isel for large policies, the full SelectionDAG otherwise. A new
+// TargetMachine per module keeps concurrent compiles independent.
+class TieredCompiler : public IRCompileLayer::IRCompiler {
+ public:
+  explicit TieredCompiler(JITTargetMachineBuilder jtmb, IRSymbolMapper::ManglingOptions mo)
+      : IRCompiler(std::move(mo)), jtmb_(std::move(jtmb)) {}
+  Expected<std::unique_ptr<MemoryBuffer>> operator()(Module& m) override {
+    JITTargetMachineBuilder jtmb = jtmb_;
+    bool fast = m.getModuleFlag(kFastFlag) != nullptr;
+    jtmb.setCodeGenOptLevel(fast ? CodeGenOptLevel::None : CodeGenOptLevel::Default);
+    auto tm = jtmb.createTargetMachine();
+    if (!tm) return tm.takeError();
+    SimpleCompiler compile(**tm);
+    return compile(m);
+  }
+
+ private:
+  JITTargetMachineBuilder jtmb_;
+};
+
+size_t instruction_count(const Module& m) {
+  size_t n = 0;
+  for (const Function& f : m)
+    for (const BasicBlock& bb : f) n += bb.size();
+  return n;
+}
+
+void run_passes(Module& m, bool optimize, TargetMachine* tm) {
+  LoopAnalysisManager lam;
+  FunctionAnalysisManager fam;
+  CGSCCAnalysisManager cgam;
+  ModuleAnalysisManager mam;
+  PassBuilder pb(tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  if (optimize) {
+    ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(OptimizationLevel::O2);
+    mpm.run(m, mam);
+  } else {
+    // The decision state lives in allocas; promoting them shrinks what fast-isel has to select.
+    FunctionPassManager fpm;
+    fpm.addPass(PromotePass());
+    ModulePassManager mpm;
+    mpm.addPass(createModuleToFunctionPassAdaptor(std::move(fpm)));
+    mpm.run(m, mam);
+  }
+}
+
+std::string take_message(Error e) {
+  return toString(std::move(e));
+}
+
+}  // namespace
+
+class JitHost {
+ public:
+  // The LLJIT, created on first use.
+  LLJIT* get(std::string* error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (jit_) return jit_.get();
+    init_llvm_once();
+    auto jtmb = JITTargetMachineBuilder::detectHost();
+    if (!jtmb) {
+      *error = take_message(jtmb.takeError());
+      return nullptr;
+    }
+    jtmb_ = std::make_unique<JITTargetMachineBuilder>(*jtmb);
+    auto jit = LLJITBuilder()
+                   .setJITTargetMachineBuilder(*jtmb)
+                   .setCompileFunctionCreator(
+                       [](JITTargetMachineBuilder b)
+                           -> Expected<std::unique_ptr<IRCompileLayer::IRCompiler>> {
+                         auto mo = irManglingOptionsFromTargetOptions(b.getOptions());
+                         return std::make_unique<TieredCompiler>(std::move(b), std::move(mo));
+                       })
+                   .create();
+    if (!jit) {
+      *error = take_message(jit.takeError());
+      return nullptr;
+    }
+    jit_ = std::move(*jit);
+    return jit_.get();
+  }
+
+  std::unique_ptr<TargetMachine> target_machine() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!jtmb_) return nullptr;
+    auto tm = jtmb_->createTargetMachine();
+    if (!tm) {
+      consumeError(tm.takeError());
+      return nullptr;
+    }
+    return std::move(*tm);
+  }
+
+  // Adds the module in a fresh JITDylib and resolves the decision function.
+  JITDylib* add(ThreadSafeModule tsm, void** fn, std::string* error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string name = "tollgate.policy." + std::to_string(next_id_++);
+    auto jd = jit_->createJITDylib(name);
+    if (!jd) {
+      *error = take_message(jd.takeError());
+      return nullptr;
+    }
+    if (Error e = jit_->addIRModule(*jd, std::move(tsm))) {
+      *error = take_message(std::move(e));
+      consumeError(jit_->getExecutionSession().removeJITDylib(*jd));
+      return nullptr;
+    }
+    auto sym = jit_->lookup(*jd, kDecideSymbol);
+    if (!sym) {
+      *error = take_message(sym.takeError());
+      consumeError(jit_->getExecutionSession().removeJITDylib(*jd));
+      return nullptr;
+    }
+    *fn = sym->toPtr<void*>();
+    ++live_;
+    return &*jd;
+  }
+
+  void remove(JITDylib* jd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Removing the dylib removes its resource trackers: the code memory goes back.
+    consumeError(jit_->getExecutionSession().removeJITDylib(*jd));
+    --live_;
+  }
+
+  size_t live() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return live_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::unique_ptr<JITTargetMachineBuilder> jtmb_;
+  std::unique_ptr<LLJIT> jit_;
+  uint64_t next_id_ = 0;
+  size_t live_ = 0;
+};
+
+namespace {
+
+using DecideFn = void (*)(const EvalEnv*, Decision*, EvalScratch*);
+
+class JitEvaluator final : public Evaluator {
+ public:
+  JitEvaluator(std::shared_ptr<JitHost> host, std::unique_ptr<EvalContext> ctx, JITDylib* jd,
+               DecideFn fn)
+      : host_(std::move(host)), ctx_(std::move(ctx)), jd_(jd), fn_(fn) {}
+  ~JitEvaluator() override { host_->remove(jd_); }
+
+  void decide(const EvalEnv& env, Decision* out) const override {
+    out->reset();
+    EvalScratch scratch;
+    fn_(&env, out, &scratch);
+  }
+
+ private:
+  std::shared_ptr<JitHost> host_;
+  std::unique_ptr<EvalContext> ctx_;  // read by the generated code and the helpers it calls
+  JITDylib* jd_;
+  DecideFn fn_;
+};
+
+}  // namespace
+
+std::shared_ptr<JitHost> make_jit_host() {
+  return std::make_shared<JitHost>();
+}
+
+std::shared_ptr<JitHost> default_jit_host() {
+  static std::shared_ptr<JitHost> host = make_jit_host();
+  return host;
+}
+
+size_t jit_live_policies(const JitHost& host) {
+  return host.live();
+}
+
+std::unique_ptr<Evaluator> make_jit_evaluator(const std::shared_ptr<JitHost>& host,
+                                              const Program& program, const PolicyTables& tables,
+                                              const JitOptions& options, std::string* error) {
+  std::string local_error;
+  if (!error) error = &local_error;
+  LLJIT* jit = host->get(error);
+  if (!jit) return nullptr;
+
+  std::unique_ptr<EvalContext> ctx = make_eval_context(program, tables);
+  CodegenInput in;
+  in.program = &program;
+  in.ctx = ctx.get();
+  in.abi = jit_abi();
+
+  auto llctx = std::make_unique<LLVMContext>();
+  std::unique_ptr<Module> mod = emit_policy_module(*llctx, jit->getDataLayout(), in, error);
+  if (!mod) return nullptr;
+
+  bool optimize =
+      options.level == JitOptLevel::Optimized ||
+      (options.level == JitOptLevel::Auto && instruction_count(*mod) <= kOptimizeMaxInstructions);
+  std::unique_ptr<TargetMachine> tm = host->target_machine();
+  run_passes(*mod, optimize, tm.get());
+  if (!optimize) mod->addModuleFlag(Module::Warning, kFastFlag, 1);
+  if (options.dump_ir) mod->print(errs(), nullptr);
+
+  void* fn = nullptr;
+  JITDylib* jd = host->add(ThreadSafeModule(std::move(mod), std::move(llctx)), &fn, error);
+  if (!jd) return nullptr;
+  return std::make_unique<JitEvaluator>(host, std::move(ctx), jd, reinterpret_cast<DecideFn>(fn));
+}
+
+std::unique_ptr<Evaluator> make_jit_evaluator(const Program& program, const PolicyTables& tables,
+                                              std::string* error) {
+  return make_jit_evaluator(default_jit_host(), program, tables, JitOptions{}, error);
+}
+
+}  // namespace tollgate
