@@ -1,0 +1,140 @@
+// Decision -> JSON / text. Field names here are a public interface (docs/cli.md): add, never
+// rename.
+#include "tools/decision_json.h"
+
+#include <cstdio>
+
+namespace tollgate {
+
+const char* cache_name(CacheMode m) {
+  switch (m) {
+    case CacheMode::Off:
+      return "off";
+    case CacheMode::Prompt:
+      return "prompt";
+    case CacheMode::Response:
+      return "response";
+  }
+  return "off";
+}
+
+const char* field_name(Field f) {
+  switch (f) {
+    case Field::Route:
+      return "route";
+    case Field::MaxOut:
+      return "max_out";
+    case Field::MaxIn:
+      return "max_in";
+    case Field::Retry:
+      return "retry";
+    case Field::Rag:
+      return "rag";
+    case Field::Cache:
+      return "cache";
+  }
+  return "?";
+}
+
+std::string cap_text(int64_t cap) {
+  return cap == kNoCap ? "none" : std::to_string(cap);
+}
+
+std::string route_text(const Policy& policy, const Decision& d) {
+  if (d.denied) return std::string("deny \"") + d.deny_reason + "\"";
+  if (d.route >= 0 && static_cast<size_t>(d.route) < policy.routes().size())
+    return policy.routes()[d.route].name;
+  return "(none)";
+}
+
+namespace {
+
+nlohmann::json rule_ref(const Policy& policy, int32_t rule) {
+  if (rule < 0 || static_cast<size_t>(rule) >= policy.rules().size()) return nullptr;
+  return {{"rule", rule}, {"line", policy.rules()[rule].line}};
+}
+
+nlohmann::json cap_json(int64_t cap) {
+  if (cap == kNoCap) return nullptr;
+  return cap;
+}
+
+}  // namespace
+
+nlohmann::json decision_to_json(const Policy& policy, const Decision& d) {
+  nlohmann::json j;
+  j["denied"] = d.denied;
+  j["deny_reason"] = d.denied ? nlohmann::json(d.deny_reason) : nlohmann::json(nullptr);
+  bool routed = !d.denied && d.route >= 0 && static_cast<size_t>(d.route) < policy.routes().size();
+  j["route"] = routed ? nlohmann::json(policy.routes()[d.route].name) : nlohmann::json(nullptr);
+  j["model"] = routed ? nlohmann::json(policy.routes()[d.route].model) : nlohmann::json(nullptr);
+  j["max_out"] = cap_json(d.max_out);
+  j["max_in"] = cap_json(d.max_in);
+  j["retry"] = d.retry;
+  j["backoff_ms"] = d.backoff_ms;
+  j["rag"] = d.rag;
+  j["top_k"] = d.top_k;
+  j["cache"] = cache_name(d.cache);
+  nlohmann::json tags = nlohmann::json::array();
+  for (int i = 0; i < d.tag_count; ++i) tags.push_back(std::string(d.tag(i)));
+  j["tags"] = tags;
+  j["tags_dropped"] = d.tags_dropped;
+  nlohmann::json rules = nlohmann::json::object();
+  for (int f = 0; f < kFieldCount; ++f)
+    rules[field_name(static_cast<Field>(f))] = rule_ref(policy, d.rule[f]);
+  j["rules"] = rules;
+  j["errors"] = d.errors;
+  j["first_error"] = rule_ref(policy, d.first_error_rule);
+  return j;
+}
+
+nlohmann::json policy_to_json(const Policy& policy) {
+  return {{"name", policy.name()},
+          {"file", policy.file()},
+          {"version", policy.version_hash()},
+          {"backend", policy.jitted() ? "jit" : "interpreter"}};
+}
+
+namespace {
+
+void line(std::string* out, const char* field, const std::string& value, const Policy& policy,
+          int32_t rule) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%-9s", field);
+  std::string l = std::string(buf) + " " + value;
+  if (rule >= 0 && static_cast<size_t>(rule) < policy.rules().size()) {
+    if (l.size() < 40) l.append(40 - l.size(), ' ');
+    l += " (line " + std::to_string(policy.rules()[rule].line) + ")";
+  }
+  *out += l + "\n";
+}
+
+}  // namespace
+
+std::string decision_to_text(const Policy& policy, const Decision& d) {
+  std::string out;
+  std::string route = route_text(policy, d);
+  if (!d.denied && d.route >= 0 && static_cast<size_t>(d.route) < policy.routes().size())
+    route += "  " + policy.routes()[d.route].model;
+  line(&out, "route", route, policy, d.rule_for(Field::Route));
+  line(&out, "max_out", cap_text(d.max_out), policy, d.rule_for(Field::MaxOut));
+  line(&out, "max_in", cap_text(d.max_in), policy, d.rule_for(Field::MaxIn));
+  line(&out, "retry",
+       d.retry ? "true, backoff " + std::to_string(d.backoff_ms) + "ms" : std::string("false"),
+       policy, d.rule_for(Field::Retry));
+  line(&out, "rag", d.rag ? "true, top_k " + std::to_string(d.top_k) : std::string("false"), policy,
+       d.rule_for(Field::Rag));
+  line(&out, "cache", cache_name(d.cache), policy, d.rule_for(Field::Cache));
+  std::string tags;
+  for (int i = 0; i < d.tag_count; ++i) tags += (i ? ", " : "") + std::string(d.tag(i));
+  if (d.tags_dropped) tags += " (+" + std::to_string(d.tags_dropped) + " dropped)";
+  line(&out, "tags", tags.empty() ? "(none)" : tags, policy, -1);
+  std::string errors = std::to_string(d.errors);
+  if (d.first_error_rule >= 0 && static_cast<size_t>(d.first_error_rule) < policy.rules().size())
+    errors +=
+        ", first in the rule at line " + std::to_string(policy.rules()[d.first_error_rule].line);
+  line(&out, "errors", errors, policy, -1);
+  return out;
+}
+
+}  // namespace tollgate
