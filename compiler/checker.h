@@ -21,4 +21,10 @@ struct CheckOptions {
 // string_literals, and reports errors and lint warnings. Returns false on any error.
 bool check_program(Program& program, DiagnosticSink& diags, const CheckOptions& options = {});
 
+// Checks the test blocks of a NAME_test.pol file (`tests`, which holds only tests) against its
+// checked policy: given names are inputs or BUDGET.spent with values of the right type, expected
+// routes exist. Annotates given/expect values (enum members, string literal ids of `policy`).
+// Diagnostics carry tests.file. Returns false on any error.
+bool check_tests(const Program& policy, Program& tests, DiagnosticSink& diags);
+
 }  // namespace tollgate
