@@ -29,6 +29,8 @@ class PriceTable {
   void add(std::string model, ModelPrice price);
   // Exact model id first, then without a "provider/" prefix.
   const ModelPrice* find(std::string_view model) const;
+  // Exact model id only (no prefix stripping).
+  const ModelPrice* find_exact(std::string_view model) const;
   size_t size() const { return prices_.size(); }
 
  private:
