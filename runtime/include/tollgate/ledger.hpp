@@ -66,6 +66,8 @@ class Admission {
   // The policy version that decided (empty before the first admit()).
   const std::optional<Policy>& policy() const { return policy_; }
   int64_t now_ms() const { return now_ms_; }
+  // The ledger that admitted it (record and release go there); null before the first admit().
+  Ledger* ledger() const { return ledger_; }
 
  private:
   friend class Ledger;

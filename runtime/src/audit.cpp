@@ -1,0 +1,344 @@
+// Decision records as compact JSON (schema: docs/embedding.md "Audit records"). Hand-written
+// rendering into a reused buffer: it runs once per request on the host's hot path.
+#include "tollgate/audit.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iterator>
+
+#include "tollgate/ledger.hpp"
+
+namespace tollgate {
+namespace {
+
+void str(std::string* o, std::string_view s) {
+  o->push_back('"');
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        o->append("\\\"");
+        break;
+      case '\\':
+        o->append("\\\\");
+        break;
+      case '\n':
+        o->append("\\n");
+        break;
+      case '\t':
+        o->append("\\t");
+        break;
+      case '\r':
+        o->append("\\r");
+        break;
+      default:
+        if (u < 0x20) {
+          fmt::format_to(std::back_inserter(*o), "\\u{:04x}", u);
+        } else {
+          o->push_back(c);
+        }
+    }
+  }
+  o->push_back('"');
+}
+
+void key(std::string* o, std::string_view k) {
+  if (o->back() != '{') o->push_back(',');
+  str(o, k);
+  o->push_back(':');
+}
+
+void num(std::string* o, int64_t v) {
+  fmt::format_to(std::back_inserter(*o), "{}", v);
+}
+void num(std::string* o, double v) {
+  if (std::isfinite(v)) {
+    fmt::format_to(std::back_inserter(*o), "{}", v);
+  } else {
+    o->append("null");
+  }
+}
+void boolean(std::string* o, bool v) {
+  o->append(v ? "true" : "false");
+}
+void cap(std::string* o, int64_t v) {
+  if (v == kNoCap) {
+    o->append("null");
+  } else {
+    num(o, v);
+  }
+}
+
+const char* cache_name(CacheMode m) {
+  switch (m) {
+    case CacheMode::Off:
+      return "off";
+    case CacheMode::Prompt:
+      return "prompt";
+    case CacheMode::Response:
+      return "response";
+  }
+  return "off";
+}
+const char* unit_name(BudgetUnit u) {
+  switch (u) {
+    case BudgetUnit::Usd:
+      return "usd";
+    case BudgetUnit::Tokens:
+      return "tokens";
+    case BudgetUnit::Requests:
+      return "requests";
+  }
+  return "usd";
+}
+const char* window_name(BudgetWindow w) {
+  switch (w) {
+    case BudgetWindow::Minute:
+      return "minute";
+    case BudgetWindow::Hour:
+      return "hour";
+    case BudgetWindow::Day:
+      return "day";
+    case BudgetWindow::Month:
+      return "month";
+  }
+  return "month";
+}
+constexpr const char* kFieldNames[kFieldCount] = {"route", "max_out", "max_in",
+                                                  "retry", "rag",     "cache"};
+
+void fields(std::string* o, const Policy& p, const Decision& d) {
+  key(o, "decision");
+  str(o, d.denied ? "deny" : "route");
+  if (!d.denied && d.route >= 0 && d.route < static_cast<int>(p.routes().size())) {
+    const RouteInfo& r = p.routes()[d.route];
+    key(o, "route");
+    str(o, r.name);
+    key(o, "model");
+    str(o, r.model);
+  }
+  if (d.denied) {
+    key(o, "deny_reason");
+    str(o, d.deny_reason ? d.deny_reason : "");
+  }
+  key(o, "max_out");
+  cap(o, d.max_out);
+  key(o, "max_in");
+  cap(o, d.max_in);
+  key(o, "retry");
+  boolean(o, d.retry);
+  key(o, "backoff_ms");
+  num(o, d.backoff_ms);
+  key(o, "rag");
+  boolean(o, d.rag);
+  key(o, "top_k");
+  num(o, d.top_k);
+  key(o, "cache");
+  str(o, cache_name(d.cache));
+  key(o, "tags");
+  o->push_back('[');
+  for (int i = 0; i < d.tag_count; ++i) {
+    if (i) o->push_back(',');
+    str(o, d.tag(i));
+  }
+  o->push_back(']');
+  if (d.tags_dropped) {
+    key(o, "tags_dropped");
+    num(o, static_cast<int64_t>(d.tags_dropped));
+  }
+}
+
+void rules(std::string* o, const Policy& p, const Decision& d) {
+  key(o, "rules");
+  o->push_back('{');
+  for (int f = 0; f < kFieldCount; ++f) {
+    int r = d.rule[f];
+    if (r < 0 || r >= static_cast<int>(p.rules().size())) continue;
+    key(o, kFieldNames[f]);
+    o->append("{\"rule\":");
+    num(o, static_cast<int64_t>(r));
+    o->append(",\"line\":");
+    num(o, static_cast<int64_t>(p.rules()[r].line));
+    o->push_back('}');
+  }
+  o->push_back('}');
+  key(o, "errors");
+  num(o, static_cast<int64_t>(d.errors));
+  if (d.first_error_rule >= 0 && d.first_error_rule < static_cast<int>(p.rules().size())) {
+    key(o, "first_error_line");
+    num(o, static_cast<int64_t>(p.rules()[d.first_error_rule].line));
+  }
+}
+
+void budgets(std::string* o, const Policy& p, const AuditContext& ctx, int64_t now) {
+  key(o, "budgets");
+  o->push_back('[');
+  bool first = true;
+  for (int b : p.budgets_read()) {
+    if (b < 0 || b >= static_cast<int>(p.budgets().size())) continue;
+    const BudgetInfo& info = p.budgets()[b];
+    if (!first) o->push_back(',');
+    first = false;
+    o->push_back('{');
+    key(o, "name");
+    str(o, info.name);
+    key(o, "unit");
+    str(o, unit_name(info.unit));
+    key(o, "window");
+    str(o, window_name(info.window));
+    if (ctx.request == nullptr) {
+      o->push_back('}');
+      continue;
+    }
+    std::string k = p.budget_key(b, *ctx.request);
+    if (info.key_input >= 0) {
+      key(o, "key");
+      str(o, k);
+    }
+    double limit = 0;
+    bool has_limit = p.budget_limit(b, *ctx.request, &limit);
+    double spent = ctx.budgets ? ctx.budgets->spent(info, k, now) : 0.0;
+    key(o, "spent");
+    num(o, spent);
+    if (has_limit) {
+      key(o, "limit");
+      num(o, limit);
+      key(o, "ratio");
+      num(o, limit != 0 ? spent / limit : NAN);
+    }
+    o->push_back('}');
+  }
+  o->push_back(']');
+}
+
+void render(const Policy& p, const Decision& d, const AuditContext& ctx, const Admission* adm,
+            std::string* o) {
+  const int64_t now = ctx.now_ms != 0 ? ctx.now_ms : Ledger::wall_clock_ms();
+  o->clear();
+  o->push_back('{');
+  key(o, "v");
+  num(o, static_cast<int64_t>(kAuditSchemaVersion));
+  key(o, "ts_ms");
+  num(o, now);
+  key(o, "policy");
+  str(o, p.name());
+  key(o, "version");
+  str(o, p.version_hash());
+  key(o, "backend");
+  str(o, p.jitted() ? "jit" : "interpreter");
+  fields(o, p, d);
+  rules(o, p, d);
+  budgets(o, p, ctx, now);
+  if (adm != nullptr) {
+    key(o, "admitted");
+    boolean(o, adm->admitted());
+    if (!adm->admitted()) {
+      key(o, "reason");
+      str(o, adm->reason());
+    }
+  }
+  if (ctx.estimated_cost_usd >= 0 || ctx.estimated_tokens >= 0) {
+    key(o, "estimate");
+    o->push_back('{');
+    if (ctx.estimated_tokens >= 0) {
+      key(o, "tokens");
+      num(o, ctx.estimated_tokens);
+    }
+    if (ctx.estimated_cost_usd >= 0) {
+      key(o, "cost_usd");
+      num(o, ctx.estimated_cost_usd);
+    }
+    o->push_back('}');
+  }
+  if (ctx.include_inputs && ctx.request != nullptr) {
+    key(o, "inputs");
+    std::string tmp;
+    render_inputs(p, *ctx.request, &tmp);
+    o->append(tmp);
+  }
+  o->push_back('}');
+}
+
+}  // namespace
+
+void render_audit(const Policy& policy, const Decision& decision, const AuditContext& ctx,
+                  std::string* out) {
+  try {
+    render(policy, decision, ctx, nullptr, out);
+  } catch (...) {
+    out->clear();
+  }
+}
+
+void render_audit(const Admission& a, const Request* request, const BudgetReader* budgets,
+                  std::string* out) {
+  try {
+    if (!a.policy()) {
+      out->clear();
+      return;
+    }
+    AuditContext ctx;
+    ctx.request = request;
+    ctx.budgets = budgets;
+    ctx.now_ms = a.now_ms();
+    if (a.admitted()) {
+      ctx.estimated_cost_usd = a.estimated_cost_usd();
+      ctx.estimated_tokens = a.estimated_tokens();
+    }
+    render(*a.policy(), a.decision(), ctx, &a, out);
+  } catch (...) {
+    out->clear();
+  }
+}
+
+void render_decision_fields(const Policy& policy, const Decision& decision, std::string* out) {
+  try {
+    out->clear();
+    out->push_back('{');
+    fields(out, policy, decision);
+    out->push_back('}');
+  } catch (...) {
+    out->clear();
+  }
+}
+
+void render_inputs(const Policy& policy, const Request& request, std::string* out) {
+  try {
+    out->clear();
+    out->push_back('{');
+    const auto& inputs = policy.inputs();
+    const Slot* slots = request.slots();
+    for (int i = 0; i < request.size() && i < static_cast<int>(inputs.size()); ++i) {
+      const Slot& s = slots[i];
+      if (!s.set) continue;
+      key(out, inputs[i].name);
+      switch (inputs[i].type) {
+        case InputType::Bool:
+          boolean(out, s.i != 0);
+          break;
+        case InputType::Int:
+          num(out, s.i);
+          break;
+        case InputType::Float:
+          num(out, s.f);
+          break;
+        case InputType::String:
+          str(out, std::string_view(s.str ? s.str : "", s.len));
+          break;
+        case InputType::Enum:
+          if (s.i >= 0 && s.i < static_cast<int64_t>(inputs[i].members.size())) {
+            str(out, inputs[i].members[s.i]);
+          } else {
+            out->append("null");
+          }
+          break;
+      }
+    }
+    out->push_back('}');
+  } catch (...) {
+    out->clear();
+  }
+}
+
+}  // namespace tollgate
