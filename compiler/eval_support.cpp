@@ -51,6 +51,12 @@ bool literal_slot(const Expr& e, Slot* s, std::string* str) {
   }
 }
 
+bool is_int_literal(const Expr& e) {
+  if (e.kind == ExprKind::IntLit) return true;
+  return e.kind == ExprKind::Unary && e.unary_op == UnaryOp::Neg && e.args.size() == 1 &&
+         e.args[0]->kind == ExprKind::IntLit;
+}
+
 }  // namespace
 
 std::unique_ptr<EvalContext> make_eval_context(const Program& program, const PolicyTables& tables) {
@@ -83,7 +89,8 @@ std::unique_ptr<EvalContext> make_eval_context(const Program& program, const Pol
     s.set = 0;
     const InputDecl& in = program.inputs[i];
     if (in.default_value && literal_slot(*in.default_value, &s, &ctx->default_strings[i])) {
-      if (in.type.kind == TypeKind::Float && in.default_value->type.kind == TypeKind::Int) {
+      // `x: float = 100`: an int literal default of a float input.
+      if (in.type.kind == TypeKind::Float && is_int_literal(*in.default_value)) {
         s.f = static_cast<double>(s.i);
       }
       ctx->has_default[i] = 1;
@@ -117,11 +124,7 @@ std::unique_ptr<EvalContext> make_eval_context(const Program& program, const Pol
         Slot s{};
         std::string unused;
         if (literal_slot(e, &s, &unused)) {
-          d.limit_value =
-              e.kind == ExprKind::FloatLit || (e.kind == ExprKind::Unary && !e.args.empty() &&
-                                               e.args[0]->kind == ExprKind::FloatLit)
-                  ? s.f
-                  : static_cast<double>(s.i);
+          d.limit_value = is_int_literal(e) ? static_cast<double>(s.i) : s.f;
         }
       }
     }
