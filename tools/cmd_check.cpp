@@ -48,13 +48,6 @@ void check_policy(tollgate::Engine& engine, const std::string& path, bool strict
   CompileResult r = engine.compile(source, path);
   std::fputs(r.rendered.c_str(), stderr);
   counts->add(r.diagnostics);
-  if (r.ok()) {
-    // Test blocks written inside the policy itself.
-    DiagnosticSink own;
-    validate_tests(*r.policy, r.policy->program(), own);
-    std::fputs(render_all(own.all(), source).c_str(), stderr);
-    counts->add(own.all());
-  }
 
   const std::string test_path = cli::test_file_for(path);
   if (!cli::file_exists(test_path)) return;
@@ -66,12 +59,7 @@ void check_policy(tollgate::Engine& engine, const std::string& path, bool strict
   }
   DiagnosticSink diags;
   std::unique_ptr<Program> tests = parse_program(test_source, test_path, diags);
-  if (tests && !diags.has_errors()) {
-    if (!tests->rules.empty() || !tests->inputs.empty() || !tests->routes.empty() ||
-        !tests->budgets.empty() || !tests->lets.empty() || tests->has_header)
-      diags.error(test_path, {1, 1}, "a _test.pol file may contain only test blocks");
-    if (r.ok()) validate_tests(*r.policy, *tests, diags);
-  }
+  if (tests && !diags.has_errors() && r.ok()) validate_tests(*r.policy, *tests, diags);
   if (strict) diags.promote_warnings();
   std::fputs(render_all(diags.all(), test_source).c_str(), stderr);
   counts->add(diags.all());

@@ -243,7 +243,7 @@ class Tracer {
     // numbers as Policy::decide.
     tables.routes = policy.routes();
     tables.budgets = policy.budgets();
-    ctx_ = make_eval_context(program_, tables);
+    ctx_ = std::shared_ptr<EvalContext>(make_eval_context(program_, tables));
     env_.slots = req.slots();
     env_.budgets = &budgets;
     env_.budget_infos = &policy.budgets();
@@ -252,6 +252,7 @@ class Tracer {
 
   Trace run() {
     Trace t;
+    t.context = ctx_;
     Decision& d = t.decision;
     d.reset();
     std::vector<int32_t> order = program_.eval_order;
@@ -807,7 +808,7 @@ class Tracer {
 
   const Policy& policy_;
   const Program& program_;
-  std::unique_ptr<EvalContext> ctx_;
+  std::shared_ptr<EvalContext> ctx_;
   EvalEnv env_;
   EvalScratch scratch_;
 };

@@ -5,6 +5,7 @@
 // explain checks that on every run and tests check it on every policy.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,11 +46,15 @@ struct RuleTrace {
   std::vector<ActionTrace> actions;
 };
 
+struct EvalContext;
+
 struct Trace {
   std::vector<RuleTrace> rules;  // evaluation order (non-default rules, then default)
   Decision decision;             // the tracer's own decision
-  bool no_route_deny = false;    // denied at the end for want of a route
-  bool on_error_deny = false;    // denied at the end by `on_error deny`
+  // Owns the strings `decision.deny_reason` may point to (the on_error reasons).
+  std::shared_ptr<const EvalContext> context;
+  bool no_route_deny = false;  // denied at the end for want of a route
+  bool on_error_deny = false;  // denied at the end by `on_error deny`
 };
 
 // Traces `req` through `policy` with `budgets` as the budget source at time now_ms.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "compiler/checker.h"
 #include "compiler/parser.h"
 
 namespace tollgate {
@@ -174,12 +175,6 @@ std::string budget_given_error(const Policy& policy, const TestGiven& g, const L
   return "";
 }
 
-bool route_exists(const Policy& policy, const std::string& name) {
-  for (const RouteInfo& r : policy.routes())
-    if (r.name == name) return true;
-  return false;
-}
-
 bool cache_mode(const std::string& s, CacheMode* m) {
   if (s == "off")
     *m = CacheMode::Off;
@@ -218,47 +213,6 @@ const char* expect_name(ExpectField f) {
   return "?";
 }
 
-// What kind of literal an expect needs, or "" when the expect is well-formed.
-std::string expect_error(const Policy& policy, const TestExpect& x) {
-  Literal v = literal_of(x.value.get());
-  const std::string what = std::string("expect ") + expect_name(x.field);
-  switch (x.field) {
-    case ExpectField::Route:
-      if (v.kind != Literal::Name) return what + ": expected a route name";
-      if (!route_exists(policy, v.s)) {
-        std::vector<std::string> names;
-        for (const RouteInfo& r : policy.routes()) names.push_back(r.name);
-        return "unknown route '" + v.s + "' (routes: " + join(names) + ")";
-      }
-      return "";
-    case ExpectField::Deny:
-      if (x.value && v.kind != Literal::String) return what + ": expected a reason string";
-      return "";
-    case ExpectField::MaxOut:
-    case ExpectField::MaxIn:
-      if (!x.none && v.kind != Literal::Int) return what + ": expected an int or none";
-      return "";
-    case ExpectField::Backoff:
-    case ExpectField::TopK:
-      if (v.kind != Literal::Int) return what + ": expected an int";
-      return "";
-    case ExpectField::Retry:
-    case ExpectField::Rag:
-      if (v.kind != Literal::Bool) return what + ": expected true or false";
-      return "";
-    case ExpectField::Cache: {
-      CacheMode m;
-      if ((v.kind != Literal::Name && v.kind != Literal::String) || !cache_mode(v.s, &m))
-        return what + ": expected prompt, response or off";
-      return "";
-    }
-    case ExpectField::Tag:
-      if (v.kind != Literal::String) return what + ": expected a string";
-      return "";
-  }
-  return "";
-}
-
 std::string bool_text(bool b) {
   return b ? "true" : "false";
 }
@@ -280,24 +234,8 @@ const char* cache_text(CacheMode m) {
 
 }  // namespace
 
-void validate_tests(const Policy& policy, const Program& tests, DiagnosticSink& diags) {
-  for (const TestCase& t : tests.tests) {
-    for (const TestGiven& g : t.givens) {
-      Literal v = literal_of(g.value.get());
-      std::string err;
-      if (g.is_budget) {
-        err = budget_given_error(policy, g, v);
-      } else {
-        Request req(policy);
-        err = set_input(policy, g.name, v, &req);
-      }
-      if (!err.empty()) diags.error(tests.file, g.loc, err);
-    }
-    for (const TestExpect& x : t.expects) {
-      std::string err = expect_error(policy, x);
-      if (!err.empty()) diags.error(tests.file, x.loc, err);
-    }
-  }
+void validate_tests(const Policy& policy, Program& tests, DiagnosticSink& diags) {
+  check_tests(policy.program(), tests, diags);
 }
 
 bool apply_givens(const Policy& policy, const TestCase& test, Request* req, FixedBudgets* budgets,
@@ -329,7 +267,7 @@ std::vector<std::string> compare_expects(const Policy& policy, const TestCase& t
   std::vector<std::string> out;
   auto mismatch = [&](const char* field, const std::string& want, const std::string& got) {
     std::string f = std::string(field) + ":";
-    if (f.size() < 9) f.append(9 - f.size(), ' ');
+    if (f.size() < 8) f.append(8 - f.size(), ' ');
     out.push_back(f + " expected " + want + ", got " + got);
   };
   for (const TestExpect& x : test.expects) {
@@ -452,11 +390,6 @@ TestFileResult run_test_file(Engine& engine, const std::string& test_path) {
     return result;
   }
   const Policy& policy = *compiled.policy;
-  // A test file holds only tests; anything else in it is a mistake worth stopping for.
-  if (!tests->rules.empty() || !tests->inputs.empty() || !tests->routes.empty() ||
-      !tests->budgets.empty() || !tests->lets.empty()) {
-    diags.error(test_path, {1, 1}, "a _test.pol file may contain only test blocks");
-  }
   validate_tests(policy, *tests, diags);
   if (diags.has_errors()) {
     result.has_errors = true;

@@ -35,10 +35,10 @@ struct TestFileResult {
   int failed() const;  // failed cases, plus 1 when the file could not be run
 };
 
-// Checks a parsed test program against a compiled policy: every given names an input (with a
-// value of its type) or BUDGET.spent, every expect names a route / cache mode that exists.
-// Problems go to `diags` with the test file's line:col.
-void validate_tests(const Policy& policy, const Program& tests, DiagnosticSink& diags);
+// Checks a parsed test file against a compiled policy (the checker's check_tests: givens name
+// inputs or BUDGET.spent with values of the right type, expects name real routes, no duplicates).
+// Problems go to `diags` with the test file's line:col. Annotates the test program.
+void validate_tests(const Policy& policy, Program& tests, DiagnosticSink& diags);
 
 // Resets `req` and `budgets`, then applies the test's givens. False (with *error) on a given that
 // does not fit the policy; validate_tests reports the same problems with locations.
