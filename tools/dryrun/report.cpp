@@ -1,0 +1,218 @@
+// The report model shared by every format (see report.h).
+#include "tools/dryrun/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "tools/dryrun/timeparse.h"
+
+namespace tollgate::dryrun {
+
+bool parse_report_format(const std::string& s, ReportFormat* out) {
+  if (s == "text")
+    *out = ReportFormat::Text;
+  else if (s == "md" || s == "markdown")
+    *out = ReportFormat::Markdown;
+  else if (s == "json")
+    *out = ReportFormat::Json;
+  else if (s == "html")
+    *out = ReportFormat::Html;
+  else
+    return false;
+  return true;
+}
+
+std::string fmt_count(uint64_t v) {
+  std::string s = std::to_string(v), out;
+  int n = static_cast<int>(s.size());
+  for (int i = 0; i < n; ++i) {
+    out += s[i];
+    if ((n - i - 1) % 3 == 0 && i != n - 1) out += ',';
+  }
+  return out;
+}
+
+double pct_change(double base, double head) {
+  if (base == 0) return head == 0 ? NAN : INFINITY;
+  return (head - base) / base * 100.0;
+}
+
+std::string fmt_pct(double pct) {
+  if (std::isnan(pct)) return "n/a";
+  if (std::isinf(pct)) return "new";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", pct);
+  return buf;
+}
+
+std::string fmt_delta_usd(Pico d) {
+  std::string s = format_usd(d < 0 ? -d : d);
+  return (d < 0 ? "-" : "+") + s;
+}
+
+Pico per_success(const SideStats& s) {
+  if (s.successful == 0) return 0;
+  return (s.spend + static_cast<Pico>(s.successful) / 2) / static_cast<Pico>(s.successful);
+}
+
+double retry_rate(const SideStats& s) {
+  return s.requests == 0 ? 0 : static_cast<double>(s.retries) / static_cast<double>(s.requests);
+}
+
+std::string side_title(const SideStats& s) {
+  std::string t = s.role + ": " + s.source;
+  if (!s.policy.empty())
+    t += " (policy " + s.policy + ")";
+  else if (s.actual)
+    t += " (what the log says happened)";
+  return t;
+}
+
+namespace {
+
+Breakdown make_breakdown(std::string name, std::vector<BreakdownRow> rows, size_t top_n,
+                         bool by_key) {
+  Breakdown b;
+  b.name = std::move(name);
+  auto weight = [](const BreakdownRow& r) { return std::max(r.base.spend, r.head.spend); };
+  rows.erase(std::remove_if(rows.begin(), rows.end(),
+                            [](const BreakdownRow& r) {
+                              return r.base.calls + r.head.calls + r.base.requests +
+                                         r.head.requests + r.base.denied + r.head.denied ==
+                                     0;
+                            }),
+             rows.end());
+  std::stable_sort(rows.begin(), rows.end(), [&](const BreakdownRow& a, const BreakdownRow& c) {
+    return weight(a) > weight(c);
+  });
+  b.rest.key = "(rest)";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i < top_n) {
+      b.rows.push_back(rows[i]);
+      continue;
+    }
+    ++b.rest_count;
+    for (auto [dst, src] :
+         {std::pair{&b.rest.base, &rows[i].base}, {&b.rest.head, &rows[i].head}}) {
+      dst->spend += src->spend;
+      dst->requests += src->requests;
+      dst->calls += src->calls;
+      dst->denied += src->denied;
+      dst->in_tokens += src->in_tokens;
+      dst->out_tokens += src->out_tokens;
+    }
+  }
+  if (by_key)
+    std::sort(b.rows.begin(), b.rows.end(),
+              [](const BreakdownRow& a, const BreakdownRow& c) { return a.key < c.key; });
+  return b;
+}
+
+std::vector<std::string> assumptions(const ReplayData& d) {
+  std::vector<std::string> a;
+  a.push_back(
+      "Prices: the route's inline price, else the price table's entry for its model (exact id, "
+      "then without a provider/ prefix); money is summed exactly in integer pico-dollars.");
+  a.push_back("Output tokens = min(logged, max_out); input tokens = min(logged, max_in).");
+  a.push_back(
+      "RAG off removes the logged retrieved-context tokens (attrs.rag_tokens) from the input; "
+      "rag on / top_k keeps the input as logged.");
+  a.push_back(
+      "cache prompt: prompt tokens served from cache are priced at the cache-read price (input "
+      "price when the table has none). With prefix-block hashes (hash_ids) a prompt cache is "
+      "simulated per side and model with a TTL of " +
+      std::to_string(d.cache_ttl_ms / 1000) +
+      " s (reads refresh it); otherwise the logged cached tokens are used. Without cache prompt "
+      "no cache discount applies. cache response is not priced (the log cannot tell repeats).");
+  a.push_back(
+      "A denied request costs nothing and is counted as denied; its spend is not counted as "
+      "saved.");
+  a.push_back(
+      "Retries: a logged attempt k >= 1 is decided with attempt = k-1 and error = attempt k-1's "
+      "logged status; it is made only if that decision retries (or falls back to another "
+      "route) and this side made attempt k-1. Dropped retries are removed with their cost. "
+      "Failures are assumed to happen as logged, whatever the route.");
+  a.push_back(
+      "Batch routes use the table's batch prices, or 50% of the standard prices where the table "
+      "has none; self-hosted routes without a price cost $0 per token.");
+  a.push_back(
+      "Budgets: each side has its own simulated ledger (windows as in the runtime), charged "
+      "with each replayed call's cost, tokens and count, so budget rules fire when they would "
+      "have. `actual` prices the logged model, tokens and cached tokens as they happened.");
+  return a;
+}
+
+}  // namespace
+
+Report build_report(const ReplayData& data, const ReportOptions& options) {
+  Report r;
+  r.data = &data;
+  r.options = options;
+  r.delta = data.head.spend - data.base.spend;
+  r.delta_pct = pct_change(pico_to_usd(data.base.spend), pico_to_usd(data.head.spend));
+  if (options.fail_if_increase_pct) {
+    r.threshold_tripped =
+        r.delta > 0 && (std::isinf(r.delta_pct) || r.delta_pct > *options.fail_if_increase_pct);
+  }
+  // Routes: keyed by label, merged across the sides.
+  {
+    std::vector<BreakdownRow> rows;
+    auto add = [&](const SideStats& s, bool head) {
+      for (size_t i = 0; i < s.routes.size(); ++i) {
+        const RoutePrice& p = s.routes[i];
+        std::string key =
+            s.actual ? (p.batch ? p.model + " (batch)" : p.model) : p.name + " (" + p.model + ")";
+        auto it = std::find_if(rows.begin(), rows.end(),
+                               [&](const BreakdownRow& x) { return x.key == key; });
+        if (it == rows.end()) {
+          rows.push_back(BreakdownRow{key, {}, {}});
+          it = rows.end() - 1;
+        }
+        (head ? it->head : it->base) = i < s.by_route.size() ? s.by_route[i] : Bucket{};
+      }
+    };
+    add(data.base, false);
+    add(data.head, true);
+    r.breakdowns.push_back(make_breakdown("route", std::move(rows), options.top_n, false));
+  }
+  auto by_id = [&](const char* name, const std::vector<std::string>& names,
+                   const std::vector<Bucket>& b, const std::vector<Bucket>& h) {
+    std::vector<BreakdownRow> rows;
+    for (size_t i = 0; i < names.size(); ++i)
+      rows.push_back(
+          BreakdownRow{names[i], i < b.size() ? b[i] : Bucket{}, i < h.size() ? h[i] : Bucket{}});
+    r.breakdowns.push_back(make_breakdown(name, std::move(rows), options.top_n, false));
+  };
+  by_id("tenant", data.tenants, data.base.by_tenant, data.head.by_tenant);
+  by_id("task", data.tasks, data.base.by_task, data.head.by_task);
+  {
+    std::map<int64_t, BreakdownRow> days;
+    for (const auto& [day, b] : data.base.by_day) days[day].base = b;
+    for (const auto& [day, b] : data.head.by_day) days[day].head = b;
+    std::vector<BreakdownRow> rows;
+    for (auto& [day, row] : days) {
+      row.key = civil_date(day);
+      rows.push_back(row);
+    }
+    r.breakdowns.push_back(make_breakdown("day", std::move(rows), options.top_n, true));
+  }
+  r.assumptions = assumptions(data);
+  return r;
+}
+
+std::string render(const Report& r, ReportFormat f) {
+  switch (f) {
+    case ReportFormat::Text:
+      return render_text(r);
+    case ReportFormat::Markdown:
+      return render_markdown(r);
+    case ReportFormat::Json:
+      return render_json(r);
+    case ReportFormat::Html:
+      return render_html(r);
+  }
+  return "";
+}
+
+}  // namespace tollgate::dryrun

@@ -1,0 +1,63 @@
+// Dry-run reports: one model of the comparison (totals, breakdowns with top-N and the rest summed,
+// changed decisions, the spend model's assumptions), rendered as text (terminals), Markdown (PR
+// comments), JSON (machines; schema in docs/dryrun.md) or a self-contained HTML page with SVG
+// charts.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tools/dryrun/stats.h"
+
+namespace tollgate::dryrun {
+
+enum class ReportFormat { Text, Markdown, Json, Html };
+bool parse_report_format(const std::string& s, ReportFormat* out);
+
+struct ReportOptions {
+  size_t top_n = 10;
+  std::optional<double> fail_if_increase_pct;  // --fail-if-increase
+};
+
+struct BreakdownRow {
+  std::string key;
+  Bucket base, head;
+};
+
+struct Breakdown {
+  std::string name;  // "route", "tenant", "task", "day"
+  std::vector<BreakdownRow>
+      rows;               // top N by max(base, head) spend, spend descending (day: by date)
+  size_t rest_count = 0;  // rows folded into `rest`
+  BreakdownRow rest;
+};
+
+struct Report {
+  const ReplayData* data = nullptr;
+  ReportOptions options;
+  Pico delta = 0;        // head - base spend
+  double delta_pct = 0;  // relative to base (inf when base is 0 and head is not)
+  bool threshold_tripped = false;
+  std::vector<Breakdown> breakdowns;  // route, tenant, task, day
+  std::vector<std::string> assumptions;
+};
+
+Report build_report(const ReplayData& data, const ReportOptions& options);
+
+std::string render_text(const Report& r);
+std::string render_markdown(const Report& r);
+std::string render_json(const Report& r);
+std::string render_html(const Report& r);
+std::string render(const Report& r, ReportFormat f);
+
+// Shared formatting helpers.
+std::string fmt_count(uint64_t v);            // 1,234,567
+std::string fmt_pct(double pct);              // +12.3% / -4.0% / n/a
+double pct_change(double base, double head);  // NaN when both 0, inf when only base is 0
+std::string fmt_delta_usd(Pico d);            // +$1.23 / -$0.40
+Pico per_success(const SideStats& s);         // spend / successful calls (rounded)
+double retry_rate(const SideStats& s);        // retries made per request
+std::string side_title(const SideStats& s);   // "base: policies/gateway.pol (policy gateway)"
+
+}  // namespace tollgate::dryrun

@@ -1,0 +1,109 @@
+// Markdown report, ready to post as a pull-request comment: headline, totals table, breakdowns
+// and examples folded in <details>, the spend model at the end.
+#include "tools/dryrun/report.h"
+#include "tools/dryrun/report_rows.h"
+
+namespace tollgate::dryrun {
+
+namespace {
+
+std::string cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string code(const std::string& s) {
+  std::string t = cell(s);
+  return t.find('`') == std::string::npos ? "`" + t + "`" : "``" + t + "``";
+}
+
+}  // namespace
+
+std::string render_markdown(const Report& r) {
+  const ReplayData& d = *r.data;
+  std::string out;
+  out += "### Tollgate dry-run: " + code(d.base.source) + " → " + code(d.head.source) + "\n\n";
+  std::string verdict = r.delta > 0 ? "increases" : r.delta < 0 ? "decreases" : "does not change";
+  out += "**Head " + verdict + " spend by " + format_usd(r.delta < 0 ? -r.delta : r.delta) + " (" +
+         fmt_pct(r.delta_pct) + "): " + format_usd(d.base.spend) + " → " +
+         format_usd(d.head.spend) + "** on " + fmt_count(d.records) + " replayed records (" +
+         time_range(d) + ").";
+  if (r.options.fail_if_increase_pct) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g%%", *r.options.fail_if_increase_pct);
+    out += r.threshold_tripped
+               ? std::string(" :x: Over the ") + buf + " threshold."
+               : std::string(" :white_check_mark: Within the ") + buf + " threshold.";
+  }
+  out += "\n\n";
+  out += "| | base | head | delta |\n|---|--:|--:|--:|\n";
+  for (const auto& m : total_rows(r))
+    out += "| " + cell(m.name) + " | " + cell(m.base) + " | " + cell(m.head) + " | " +
+           cell(m.delta) + " |\n";
+  out += "\n";
+
+  for (const Breakdown& b : r.breakdowns) {
+    if (b.rows.empty()) continue;
+    out += "<details><summary>Spend by " + b.name + "</summary>\n\n";
+    out += "| " + b.name + " | base | head | delta | calls (base → head) | denied (head) |\n";
+    out += "|---|--:|--:|--:|--:|--:|\n";
+    auto add = [&](const BreakdownRow& row, const std::string& key) {
+      out += "| " + cell(key) + " | " + format_usd(row.base.spend) + " | " +
+             format_usd(row.head.spend) + " | " + fmt_delta_usd(row.head.spend - row.base.spend) +
+             " | " + fmt_count(row.base.calls) + " → " + fmt_count(row.head.calls) + " | " +
+             fmt_count(row.head.denied) + " |\n";
+    };
+    for (const auto& row : b.rows) add(row, row.key);
+    if (b.rest_count) add(b.rest, "(" + std::to_string(b.rest_count) + " others)");
+    out += "\n</details>\n\n";
+  }
+
+  out += "#### Decisions changed: " + fmt_count(d.changed) + " of " + fmt_count(d.records) +
+         " records\n\n";
+  if (!d.changes.empty()) {
+    out += "| change | records | spend base → head |\n|---|--:|--:|\n";
+    for (const ChangeKind& k : d.changes)
+      out += "| " + cell(k.field) + ": " + cell(k.from) + " → " + cell(k.to) + " | " +
+             fmt_count(k.count) + " | " + format_usd(k.base_cost) + " → " +
+             format_usd(k.head_cost) + " |\n";
+    if (d.other_changes) out += "| (other kinds) | " + fmt_count(d.other_changes) + " | |\n";
+    out += "\n<details><summary>Examples and the rules behind them</summary>\n\n";
+    for (const ChangeKind& k : d.changes) {
+      out += "**" + cell(k.field) + ": " + cell(k.from) + " → " + cell(k.to) + "**\n\n";
+      for (const ChangeExample& e : k.examples) {
+        out += "- " + code(e.where) + (e.request_id.empty() ? "" : " " + code(e.request_id)) +
+               " tenant " + code(e.tenant) + ", task " + code(e.task) + ", " +
+               fmt_count(e.in_tokens) + " in / " + fmt_count(e.out_tokens) +
+               " out: " + format_usd(e.base_cost, 5) + " → " + format_usd(e.head_cost, 5) + "\n";
+        out += "  - base " + code(e.base_rule) + "\n";
+        out += "  - head " + code(e.head_rule) + "\n";
+      }
+      out += "\n";
+    }
+    out += "</details>\n\n";
+  }
+
+  out += "<details><summary>Spend model and input notes</summary>\n\n";
+  for (const auto& a : r.assumptions) out += "- " + cell(a) + "\n";
+  out += "\nLogs: ";
+  for (size_t i = 0; i < d.logs.size(); ++i) out += (i ? ", " : "") + code(d.logs[i]);
+  out += ". Malformed lines skipped: " + fmt_count(d.read.malformed) + ".\n";
+  for (const auto& i : d.read.first_malformed)
+    out += "- " + code(i.file + ":" + std::to_string(i.line)) + " " + cell(i.message) + "\n";
+  if (d.late_records)
+    out += "- " + fmt_count(d.late_records) + " records arrived later than the reorder window\n";
+  for (const auto& [n, c] : d.read.notes) out += "- " + cell(n) + ": " + fmt_count(c) + "\n";
+  for (const auto& [n, c] : d.warnings) out += "- " + cell(n) + ": " + fmt_count(c) + "\n";
+  out += "\n</details>\n";
+  return out;
+}
+
+}  // namespace tollgate::dryrun
