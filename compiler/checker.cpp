@@ -325,7 +325,9 @@ bool check_program(Program& program, DiagnosticSink& diags, const CheckOptions& 
   size_t before = diags.error_count();
   program.string_literals.clear();
   ProgramChecker(program, diags).run();
-  if (!program.tests.empty() && diags.error_count() == before)
+  // Tests inside a policy file are checked against it; a test-only file goes to check_tests().
+  bool has_policy = program.has_inputs || program.has_routes || !program.rules.empty();
+  if (has_policy && !program.tests.empty() && diags.error_count() == before)
     check::check_test_cases(program, program, diags);
   bool ok = diags.error_count() == before;
   if (ok && options.lints) check::run_lints(program, diags, options);

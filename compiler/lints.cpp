@@ -182,10 +182,12 @@ class Linter {
   }
 
   // Members of each enum input that conditions of one field's rules mention, positively
-  // (== / in, under an even number of `not`s) or at all.
+  // (== / in, under an even number of `not`s) or at all. The lint fires when several rules
+  // enumerate members one by one and exactly one member is never mentioned.
   struct Mentions {
     std::vector<uint64_t> positive, any;
-    std::vector<const Rule*> first;
+    std::vector<const Rule*> first, last;
+    std::vector<int> rules;  // distinct rules with a positive mention
   };
 
   void mention(const Expr& e, bool positive, Mentions* m, const Rule* r, int depth) {
@@ -202,6 +204,10 @@ class Linter {
       if (pos) {
         m->positive[input] |= bit;
         if (!m->first[input]) m->first[input] = r;
+        if (m->last[input] != r) {
+          m->last[input] = r;
+          ++m->rules[input];
+        }
       }
     };
     switch (e.kind) {
@@ -249,7 +255,8 @@ class Linter {
     const size_t n = p_.inputs.size();
     for (const auto& [field, kinds] : fields) {
       Mentions m{std::vector<uint64_t>(n), std::vector<uint64_t>(n),
-                 std::vector<const Rule*>(n, nullptr)};
+                 std::vector<const Rule*>(n, nullptr), std::vector<const Rule*>(n, nullptr),
+                 std::vector<int>(n, 0)};
       for (const auto& r : p_.rules) {
         bool on_field = false;
         for (ActionKind k : kinds) on_field = on_field || has_action(r, k);
@@ -269,7 +276,12 @@ class Linter {
           else if (!(m.positive[i] & bit))
             others_positive = false;
         }
-        if (missing.size() != 1 || !others_positive) continue;
+        // One `in` list naming all members but one is a deliberate complement, and the input's
+        // default member is the ordinary case that falls through: neither is an omission.
+        if (missing.size() != 1 || !others_positive || m.rules[i] < 2) continue;
+        if (in.default_value && in.default_value->ref == NameRef::EnumMember &&
+            static_cast<size_t>(in.default_value->index) == missing[0])
+          continue;
         warn(m.first[i]->loc, "enum-member-unmentioned",
              "enum member '" + members[missing[0]] + "' of input '" + in.name +
                  "' is never mentioned by the " + field +

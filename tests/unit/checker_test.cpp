@@ -1,10 +1,11 @@
 // Checker: name resolution, type annotations, error messages with exact positions, evaluation
 // order, string literal ids, and test-file checking.
+#include "compiler/checker.h"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
-#include "compiler/checker.h"
 #include "compiler/parser.h"
 
 using namespace tollgate;
@@ -28,7 +29,9 @@ std::unique_ptr<Checked> check_src(const std::string& src, bool lints = false) {
   return c;
 }
 
-std::string dump(const Checked& c) { return render_all(c.diags.all(), c.program->source); }
+std::string dump(const Checked& c) {
+  return render_all(c.diags.all(), c.program->source);
+}
 
 // The error at line:col whose message contains `text`.
 bool has_error(const Checked& c, uint32_t line, uint32_t col, const std::string& text) {
@@ -54,10 +57,14 @@ routes {
 }
 )";
 
-std::string with_inputs(const std::string& rest) { return std::string(kInputs) + rest; }
+std::string with_inputs(const std::string& rest) {
+  return std::string(kInputs) + rest;
+}
 constexpr uint32_t kFirst = 14;  // first line after kInputs
 
-const Expr& cond(const Checked& c, size_t rule) { return *c.program->rules.at(rule).condition; }
+const Expr& cond(const Checked& c, size_t rule) {
+  return *c.program->rules.at(rule).condition;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream f(path);
@@ -69,9 +76,10 @@ std::string slurp(const std::string& path) {
 }  // namespace
 
 TEST_CASE("enums are built per enum input and members resolve on either side of ==") {
-  auto c = check_src(with_inputs("if tier == free route cheap\n"
-                                 "if pro != tier route cheap\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("if tier == free route cheap\n"
+                            "if pro != tier route cheap\n"
+                            "default route strong\n"));
   INFO(dump(*c));
   REQUIRE(c->ok);
   const Program& p = *c->program;
@@ -103,11 +111,12 @@ TEST_CASE("enums are built per enum input and members resolve on either side of 
 }
 
 TEST_CASE("in-list items resolve against the tested enum; lets, budgets and cost() resolve") {
-  auto c = check_src(with_inputs("budget monthly = 100 usd per tenant per month\n"
-                                 "let small = task in [classify, tag] and in_tokens < 8k\n"
-                                 "if small and monthly.ratio < 80% route cheap\n"
-                                 "if cost(strong, in_tokens, 1024) > $0.05 route cheap\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("budget monthly = 100 usd per tenant per month\n"
+                            "let small = task in [classify, tag] and in_tokens < 8k\n"
+                            "if small and monthly.ratio < 80% route cheap\n"
+                            "if cost(strong, in_tokens, 1024) > $0.05 route cheap\n"
+                            "default route strong\n"));
   INFO(dump(*c));
   REQUIRE(c->ok);
   const Program& p = *c->program;
@@ -141,12 +150,13 @@ TEST_CASE("in-list items resolve against the tested enum; lets, budgets and cost
 }
 
 TEST_CASE("expression types are annotated on every node") {
-  auto c = check_src(with_inputs("if in_tokens * ratio > 10 route cheap\n"
-                                 "if in_tokens + 1 > 10 route cheap\n"
-                                 "if min(in_tokens, 5) > max(1, 2.5) route cheap\n"
-                                 "if pow(2, in_tokens) > 4 and abs(ratio) < 1 route cheap\n"
-                                 "if true tag \"t:\" + tier\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("if in_tokens * ratio > 10 route cheap\n"
+                            "if in_tokens + 1 > 10 route cheap\n"
+                            "if min(in_tokens, 5) > max(1, 2.5) route cheap\n"
+                            "if pow(2, in_tokens) > 4 and abs(ratio) < 1 route cheap\n"
+                            "if true tag \"t:\" + tier\n"
+                            "default route strong\n"));
   INFO(dump(*c));
   REQUIRE(c->ok);
   CHECK(cond(*c, 0).args[0]->type.kind == TypeKind::Float);
@@ -161,10 +171,11 @@ TEST_CASE("expression types are annotated on every node") {
 }
 
 TEST_CASE("eval_order puts the default last and indexes rules in file order") {
-  auto c = check_src(with_inputs("if tier == free route cheap\n"
-                                 "default route strong\n"
-                                 "if in_tokens > 5 max_out 10\n"
-                                 "if task == qa route cheap\n"));
+  auto c =
+      check_src(with_inputs("if tier == free route cheap\n"
+                            "default route strong\n"
+                            "if in_tokens > 5 max_out 10\n"
+                            "if task == qa route cheap\n"));
   REQUIRE(c->ok);
   const Program& p = *c->program;
   CHECK(p.eval_order == std::vector<int32_t>{0, 2, 3, 1});
@@ -172,10 +183,11 @@ TEST_CASE("eval_order puts the default last and indexes rules in file order") {
 }
 
 TEST_CASE("string literals get distinct ids shared by equal strings") {
-  auto c = check_src(with_inputs("if tenant == \"acme\" route cheap\n"
-                                 "if tenant startswith \"trial-\" route cheap\n"
-                                 "if tenant == \"acme\" or tenant == \"beta\" route strong\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("if tenant == \"acme\" route cheap\n"
+                            "if tenant startswith \"trial-\" route cheap\n"
+                            "if tenant == \"acme\" or tenant == \"beta\" route strong\n"
+                            "default route strong\n"));
   REQUIRE(c->ok);
   const Program& p = *c->program;
   CHECK(p.string_literals == std::vector<std::string>{"acme", "trial-", "beta"});
@@ -202,18 +214,19 @@ TEST_CASE("unknown enum members list the members") {
 }
 
 TEST_CASE("type mismatches name what was expected and found") {
-  auto c = check_src(with_inputs("if tier == 5 route cheap\n"
-                                 "if tenant < 3 route cheap\n"
-                                 "if in_tokens route cheap\n"
-                                 "if tier == task route cheap\n"
-                                 "if flag route cheap max_out 0.5\n"
-                                 "if flag tag 5\n"
-                                 "if flag retry backoff 1.5\n"
-                                 "if task in [qa, 3] route cheap\n"
-                                 "if in_tokens % 2.0 > 1 route cheap\n"
-                                 "if not in_tokens route cheap\n"
-                                 "if tenant + 1 == \"x\" route cheap\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("if tier == 5 route cheap\n"
+                            "if tenant < 3 route cheap\n"
+                            "if in_tokens route cheap\n"
+                            "if tier == task route cheap\n"
+                            "if flag route cheap max_out 0.5\n"
+                            "if flag tag 5\n"
+                            "if flag retry backoff 1.5\n"
+                            "if task in [qa, 3] route cheap\n"
+                            "if in_tokens % 2.0 > 1 route cheap\n"
+                            "if not in_tokens route cheap\n"
+                            "if tenant + 1 == \"x\" route cheap\n"
+                            "default route strong\n"));
   INFO(dump(*c));
   CHECK_FALSE(c->ok);
   CHECK(has_error(*c, kFirst, 12, "cannot compare enum 'tier' with int"));
@@ -231,8 +244,9 @@ TEST_CASE("type mismatches name what was expected and found") {
 }
 
 TEST_CASE("an Error-typed operand does not cascade") {
-  auto c = check_src(with_inputs("if (tenat + 1) * 2 > 3 and tier == gold route cheap\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("if (tenat + 1) * 2 > 3 and tier == gold route cheap\n"
+                            "default route strong\n"));
   INFO(dump(*c));
   CHECK(c->diags.error_count() == 2);
   CHECK(has_error(*c, kFirst, 5, "unknown name 'tenat'"));
@@ -246,7 +260,8 @@ TEST_CASE("a name that is both an input and a member of the other side's enum is
       "if pro route a\n"
       "default route a\n");
   INFO(dump(*c));
-  CHECK(has_error(*c, 6, 12, "ambiguous name 'pro': it is both an input and a member of enum 'tier'"));
+  CHECK(has_error(*c, 6, 12,
+                  "ambiguous name 'pro': it is both an input and a member of enum 'tier'"));
   CHECK(c->diags.error_count() == 1);
 }
 
@@ -256,24 +271,27 @@ TEST_CASE("a bare enum member outside a comparison is an error that says how to 
 }
 
 TEST_CASE("routes, budgets, lets and builtins are checked") {
-  auto c = check_src(with_inputs("budget b1 = 100 usd per tenat per month\n"
-                                 "budget b2 = flag usd per month\n"
-                                 "budget b3 = ratio usd per month\n"
-                                 "let a = a and flag\n"
-                                 "let c = d\n"
-                                 "let d = true\n"
-                                 "if flag route stong\n"
-                                 "if b3 > 1 route cheap\n"
-                                 "if b4.spent > 1 route cheap\n"
-                                 "if cost(chep, 1, 2) > 1 route cheap\n"
-                                 "if has(a) route cheap\n"
-                                 "if min(in_tokens) > 1 route cheap\n"
-                                 "if b3.ratio > 1 and b1.ratio > 1 and b2.ratio > 1 and c and d "
-                                 "route cheap\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("budget b1 = 100 usd per tenat per month\n"
+                            "budget b2 = flag usd per month\n"
+                            "budget b3 = ratio usd per month\n"
+                            "let a = a and flag\n"
+                            "let c = d\n"
+                            "let d = true\n"
+                            "if flag route stong\n"
+                            "if b3 > 1 route cheap\n"
+                            "if b4.spent > 1 route cheap\n"
+                            "if cost(chep, 1, 2) > 1 route cheap\n"
+                            "if has(a) route cheap\n"
+                            "if min(in_tokens) > 1 route cheap\n"
+                            "if b3.ratio > 1 and b1.ratio > 1 and b2.ratio > 1 and c and d "
+                            "route cheap\n"
+                            "default route strong\n"));
   INFO(dump(*c));
-  CHECK(has_error(*c, kFirst, 25, "unknown input 'tenat' for budget 'b1' key (did you mean 'tenant'?)"));
-  CHECK(has_error(*c, kFirst + 1, 13, "budget limit input 'flag' must be int or float, found bool"));
+  CHECK(has_error(*c, kFirst, 25,
+                  "unknown input 'tenat' for budget 'b1' key (did you mean 'tenant'?)"));
+  CHECK(
+      has_error(*c, kFirst + 1, 13, "budget limit input 'flag' must be int or float, found bool"));
   CHECK(has_error(*c, kFirst + 3, 9, "let 'a' cannot refer to itself"));
   CHECK(has_error(*c, kFirst + 4, 9, "let 'c' refers to let 'd', which is defined later"));
   CHECK(has_error(*c, kFirst + 6, 9, "unknown route 'stong' (did you mean 'strong'?)"));
@@ -319,10 +337,11 @@ TEST_CASE("default values are validated against the input type") {
 }
 
 TEST_CASE("every error is reported in one run") {
-  auto c = check_src(with_inputs("if tier == gold route cheap\n"
-                                 "if tenat == \"a\" route cheep\n"
-                                 "if in_tokens < \"x\" route cheap\n"
-                                 "default route strong\n"));
+  auto c =
+      check_src(with_inputs("if tier == gold route cheap\n"
+                            "if tenat == \"a\" route cheep\n"
+                            "if in_tokens < \"x\" route cheap\n"
+                            "default route strong\n"));
   INFO(dump(*c));
   CHECK(c->diags.error_count() == 4);
 }

@@ -66,7 +66,9 @@ const char* kTail =
     "if tenant == \"x\" and tier == free and task == qa and in_tokens > 0 and flag tag \"u\"\n"
     "default route c\n";
 
-std::string pol(const std::string& rules) { return std::string(kHead) + rules + kTail; }
+std::string pol(const std::string& rules) {
+  return std::string(kHead) + rules + kTail;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream f(path);
@@ -77,7 +79,8 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-// ---- shadowed-rule --------------------------------------------------------------------------------
+// ---- shadowed-rule
+// --------------------------------------------------------------------------------
 
 TEST_CASE("shadowed-rule: an enum member already covered by an earlier in-list") {
   auto l = lint(pol("if task in [classify, tag] route a\nif task == tag route b\n"));
@@ -87,15 +90,17 @@ TEST_CASE("shadowed-rule: an enum member already covered by an earlier in-list")
 }
 
 TEST_CASE("shadowed-rule near miss: a member the earlier list does not cover") {
-  auto l = lint(pol("if task in [classify, tag] route a\nif task == qa route b\n"
-                    "if task != classify route b\n"));
+  auto l =
+      lint(pol("if task in [classify, tag] route a\nif task == qa route b\n"
+               "if task != classify route b\n"));
   INFO(l->dump());
   CHECK(l->count("shadowed-rule") == 0);
 }
 
 TEST_CASE("shadowed-rule: int ranges") {
-  auto l = lint(pol("if in_tokens < 8k route a\nif in_tokens < 4k route b\n"
-                    "if in_tokens >= 8000 route b\nif in_tokens == 9000 route a\n"));
+  auto l =
+      lint(pol("if in_tokens < 8k route a\nif in_tokens < 4k route b\n"
+               "if in_tokens >= 8000 route b\nif in_tokens == 9000 route a\n"));
   INFO(l->dump());
   CHECK(l->at("shadowed-rule", L + 1, "earlier rule at line 14"));
   CHECK(l->at("shadowed-rule", L + 3, "earlier rule at line 16"));
@@ -106,21 +111,23 @@ TEST_CASE("shadowed-rule: int ranges") {
 }
 
 TEST_CASE("shadowed-rule near miss: a wider range after a narrower one") {
-  auto l = lint(pol("if in_tokens < 4k route a\nif in_tokens < 8k route b\n"
-                    "if in_tokens > 10 and in_tokens <= 4000 route b\n"
-                    "if in_tokens >= 4000 and in_tokens != 5000 route b\n"));
+  auto l =
+      lint(pol("if in_tokens < 4k route a\nif in_tokens < 8k route b\n"
+               "if in_tokens > 10 and in_tokens <= 4000 route b\n"
+               "if in_tokens >= 4000 and in_tokens != 5000 route b\n"));
   INFO(l->dump());
   CHECK(l->at("shadowed-rule", L + 2));  // (10, 4000]: only 4000 is left, which rule 2 takes
   CHECK(l->count("shadowed-rule") == 1);
 }
 
 TEST_CASE("shadowed-rule: and/or/not combinations over enums and bools") {
-  auto l = lint(pol("if tier == free or tier == pro route a\n"
-                    "if tier != enterprise and task == qa route b\n"       // shadowed
-                    "if not (task in [classify, tag]) and flag route a\n"  // not shadowed
-                    "if (task == qa or task == chat) and flag route b\n"   // shadowed by line 3
-                    "if flag and tier == enterprise route b\n"             // shadowed by line 3?
-                    ));
+  auto l =
+      lint(pol("if tier == free or tier == pro route a\n"
+               "if tier != enterprise and task == qa route b\n"       // shadowed
+               "if not (task in [classify, tag]) and flag route a\n"  // not shadowed
+               "if (task == qa or task == chat) and flag route b\n"   // shadowed by line 3
+               "if flag and tier == enterprise route b\n"             // shadowed by line 3?
+               ));
   INFO(l->dump());
   CHECK(l->at("shadowed-rule", L + 1, "line 14"));
   CHECK(l->at("shadowed-rule", L + 3, "lines 14, 15, 16"));
@@ -131,8 +138,9 @@ TEST_CASE("shadowed-rule: and/or/not combinations over enums and bools") {
 }
 
 TEST_CASE("shadowed-rule: an unconditional rule shadows every later rule of its field only") {
-  auto l = lint(pol("if true route a\nif task == qa route b\nif task == qa cache prompt\n"
-                    "if flag retry\nif flag retry backoff 5s\n"));
+  auto l =
+      lint(pol("if true route a\nif task == qa route b\nif task == qa cache prompt\n"
+               "if flag retry\nif flag retry backoff 5s\n"));
   INFO(l->dump());
   CHECK(l->at("shadowed-rule", L + 1, "line 14"));
   CHECK_FALSE(l->at("shadowed-rule", L + 2));  // cache: no earlier cache rule
@@ -143,13 +151,15 @@ TEST_CASE("shadowed-rule: an unconditional rule shadows every later rule of its 
 
 TEST_CASE("shadowed-rule: a required input may be unset, an input with a default may not") {
   // task is required: when unset both enumerating rules error, so the next rule can still fire.
-  auto l1 = lint(pol("if task in [classify, tag] route a\nif task in [qa, chat] route b\n"
-                     "if in_tokens > 5 route a\n"));
+  auto l1 =
+      lint(pol("if task in [classify, tag] route a\nif task in [qa, chat] route b\n"
+               "if in_tokens > 5 route a\n"));
   INFO(l1->dump());
   CHECK(l1->count("shadowed-rule") == 0);
   // tier has a default: enumerating all its members covers every request.
-  auto l2 = lint(pol("if tier in [free, pro] route a\nif tier == enterprise route b\n"
-                     "if in_tokens > 5 route a\n"));
+  auto l2 =
+      lint(pol("if tier in [free, pro] route a\nif tier == enterprise route b\n"
+               "if in_tokens > 5 route a\n"));
   INFO(l2->dump());
   CHECK(l2->at("shadowed-rule", L + 2, "lines 14, 15"));
   CHECK(l2->at("shadowed-rule", L + 4, "default rule"));
@@ -157,8 +167,9 @@ TEST_CASE("shadowed-rule: a required input may be unset, an input with a default
 }
 
 TEST_CASE("shadowed-rule: has() guards and a retry whose backoff can fail") {
-  auto l = lint(pol("if has(in_tokens) route a\nif in_tokens > 5 route b\n"
-                    "if flag retry backoff 100 / in_tokens\nif flag retry\n"));
+  auto l =
+      lint(pol("if has(in_tokens) route a\nif in_tokens > 5 route b\n"
+               "if flag retry backoff 100 / in_tokens\nif flag retry\n"));
   INFO(l->dump());
   CHECK(l->at("shadowed-rule", L + 1));
   // The first retry rule's backoff can fail (division), so it does not surely set retry.
@@ -171,8 +182,9 @@ TEST_CASE("shadowed-rule: a condition that is never true") {
 }
 
 TEST_CASE("shadowed-rule: bool lets are inlined") {
-  auto l = lint(pol("let small = in_tokens < 1000 or task == tag\n"
-                    "if small route a\nif in_tokens < 10 route b\nif task == tag route b\n"));
+  auto l =
+      lint(pol("let small = in_tokens < 1000 or task == tag\n"
+               "if small route a\nif in_tokens < 10 route b\nif task == tag route b\n"));
   INFO(l->dump());
   CHECK(l->at("shadowed-rule", L + 2));
   CHECK(l->at("shadowed-rule", L + 3));
@@ -182,13 +194,15 @@ TEST_CASE("shadowed-rule: bool lets are inlined") {
 
 TEST_CASE("missing-default fires without a default unless the rules are total") {
   const std::string head = kHead;
-  auto l1 = lint(head + "if task == qa and tier == free and tenant == \"x\" and in_tokens > 0 "
-                        "and flag route a\n");
+  auto l1 = lint(head +
+                 "if task == qa and tier == free and tenant == \"x\" and in_tokens > 0 "
+                 "and flag route a\n");
   INFO(l1->dump());
   CHECK(l1->at("missing-default", 1));
-  auto l2 = lint(head + "if task in [qa, chat] and tier == free and tenant == \"x\" and flag "
-                        "route a\nif task in [classify, tag] route b\n"
-                        "if task in [qa, chat] route c\nif in_tokens > 0 max_out 5\n");
+  auto l2 = lint(head +
+                 "if task in [qa, chat] and tier == free and tenant == \"x\" and flag "
+                 "route a\nif task in [classify, tag] route b\n"
+                 "if task in [qa, chat] route c\nif in_tokens > 0 max_out 5\n");
   INFO(l2->dump());
   CHECK(l2->count("missing-default") == 0);
   auto l3 = lint(pol("if task == qa route a\n"));
@@ -218,9 +232,10 @@ TEST_CASE("unused inputs, lets and budgets") {
 // ---- cap-never-tightens -----------------------------------------------------------------------
 
 TEST_CASE("cap-never-tightens: caps above an unconditional cap, and caps on deny rules") {
-  auto l = lint(pol("if true max_out 512\nif flag max_out 1024\nif flag max_out 256\n"
-                    "if task == qa route a max_out 512\nif task == tag deny \"no\" max_out 5\n"
-                    "if true max_in 10\nif flag max_out 512\n"));
+  auto l =
+      lint(pol("if true max_out 512\nif flag max_out 1024\nif flag max_out 256\n"
+               "if task == qa route a max_out 512\nif task == tag deny \"no\" max_out 5\n"
+               "if true max_in 10\nif flag max_out 512\n"));
   INFO(l->dump());
   CHECK(l->at("cap-never-tightens", L + 1, "max_out 1024 never tightens"));
   CHECK_FALSE(l->at("cap-never-tightens", L + 2));
@@ -231,8 +246,9 @@ TEST_CASE("cap-never-tightens: caps above an unconditional cap, and caps on deny
 }
 
 TEST_CASE("cap-never-tightens near miss: a conditional cap does not make others useless") {
-  auto l = lint(pol("if flag max_out 512\nif task == qa max_out 1024\n"
-                    "if task == qa route a max_out 2048\n"));
+  auto l =
+      lint(pol("if flag max_out 512\nif task == qa max_out 1024\n"
+               "if task == qa route a max_out 2048\n"));
   INFO(l->dump());
   CHECK(l->count("cap-never-tightens") == 0);
 }
@@ -251,15 +267,16 @@ TEST_CASE("cap-never-tightens: a standalone cap at or above every route's cap") 
 // ---- deny-can-error ---------------------------------------------------------------------------
 
 TEST_CASE("deny-can-error fires on conditions that can fail and not on guarded ones") {
-  auto l = lint(pol("budget spend = 100 usd per tenant per month\n"
-                    "budget global = 1000 usd per month\n"
-                    "if in_tokens > 100k deny \"too long\"\n"
-                    "if has(in_tokens) and in_tokens > 100k deny \"too long\"\n"
-                    "if 10 / 1 > 1 and flag deny \"x\"\n"
-                    "if 10 / (1 + 0) > 1 and flag and global.ratio > 1.0 deny \"x\"\n"
-                    "if spend.ratio > 1.0 deny \"over\"\n"
-                    "if tier == free and 100 / 5 > 1 deny \"x\"\n"
-                    "if tier == free and 100.0 / 0.0 > 1 deny \"x\"\n"));
+  auto l =
+      lint(pol("budget spend = 100 usd per tenant per month\n"
+               "budget global = 1000 usd per month\n"
+               "if in_tokens > 100k deny \"too long\"\n"
+               "if has(in_tokens) and in_tokens > 100k deny \"too long\"\n"
+               "if 10 / 1 > 1 and flag deny \"x\"\n"
+               "if 10 / (1 + 0) > 1 and flag and global.ratio > 1.0 deny \"x\"\n"
+               "if spend.ratio > 1.0 deny \"over\"\n"
+               "if tier == free and 100 / 5 > 1 deny \"x\"\n"
+               "if tier == free and 100.0 / 0.0 > 1 deny \"x\"\n"));
   INFO(l->dump());
   CHECK(l->at("deny-can-error", L + 2, "reads required input 'in_tokens' without has()"));
   CHECK_FALSE(l->at("deny-can-error", L + 3));
@@ -284,10 +301,20 @@ TEST_CASE("enum-member-unmentioned: rules enumerate all members but one") {
   CHECK(l->count("enum-member-unmentioned") == 1);
 }
 
+TEST_CASE("enum-member-unmentioned: one list naming all but one member is a complement") {
+  auto l =
+      lint(pol("if task in [classify, tag, qa] route a\n"
+               "if tier == free route a\nif tier == enterprise route b\n"));
+  INFO(l->dump());
+  // task: a single list; tier: the unmentioned member `pro` is the input's default.
+  CHECK(l->count("enum-member-unmentioned") == 0);
+}
+
 TEST_CASE("enum-member-unmentioned near misses") {
   // Two members left out; a negative mention; another field; a two-member split.
-  auto l = lint(pol("if task in [classify, tag] route a\nif task != qa route b\n"
-                    "if task == chat cache prompt\nif tier == free route a\n"));
+  auto l =
+      lint(pol("if task in [classify, tag] route a\nif task != qa route b\n"
+               "if task == chat cache prompt\nif tier == free route a\n"));
   INFO(l->dump());
   CHECK(l->count("enum-member-unmentioned") == 0);
 }
