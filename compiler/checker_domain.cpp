@@ -175,21 +175,26 @@ Region Domain::join(const Region& a, const Region& b) const {
   return r;
 }
 
-bool Domain::covered(const Region& a, const std::vector<const Box*>& cover, int64_t* budget) const {
+bool Domain::covered(const Region& a, const std::vector<const Box*>& cover, int64_t* budget,
+                     std::vector<size_t>* used) const {
   if (a.overflow) return false;
   std::vector<Box> work = a.boxes, next;
   Box tmp;
-  for (const Box* c : cover) {
+  for (size_t i = 0; i < cover.size(); ++i) {
     if (work.empty()) return true;
     next.clear();
+    bool touched = false;
     for (const Box& w : work) {
       if (--*budget < 0) return false;
-      if (!meet(w, *c, &tmp))
+      if (!meet(w, *cover[i], &tmp)) {
         next.push_back(w);
-      else
-        minus(w, *c, &next);
+      } else {
+        touched = true;
+        minus(w, *cover[i], &next);
+      }
       if (next.size() > 4 * kMaxBoxes) return false;
     }
+    if (touched && used) used->push_back(i);
     work.swap(next);
   }
   return work.empty();

@@ -62,7 +62,9 @@ class Domain {
 
   // Whether every request in `a` lies in the union of `cover`. False when unsure: `budget` counts
   // down box operations shared across calls, and an exhausted budget answers false.
-  bool covered(const Region& a, const std::vector<const Box*>& cover, int64_t* budget) const;
+  // When `used` is given, it receives the indexes of the cover boxes that took part.
+  bool covered(const Region& a, const std::vector<const Box*>& cover, int64_t* budget,
+               std::vector<size_t>* used = nullptr) const;
 
   static constexpr size_t kMaxBoxes = 128;
 

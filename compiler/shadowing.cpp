@@ -9,6 +9,7 @@
 // reads the default. A rule is shadowed on a field when the region where it may fire is covered
 // by the regions where earlier rules of that field surely fire (and surely set the field).
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <string>
 
@@ -339,12 +340,11 @@ void lint_shadowed_rules(const Program& program, DiagnosticSink& diags) {
   Abstraction abs(program);
   const Domain& dom = abs.domain();
   int64_t budget = 4'000'000;
-  struct Earlier {
-    const Box* box;
-    uint32_t line;
-  };
-  std::vector<std::vector<Region>> sure(kFields);  // owned regions, one per earlier rule
-  std::vector<std::vector<uint32_t>> sure_line(kFields);
+  // Per field: where earlier rules surely set it. Regions live in a deque so the box pointers
+  // handed to covered() stay valid as rules are added.
+  std::deque<Region> regions;
+  std::vector<const Box*> cover[kFields];
+  std::vector<uint32_t> cover_line[kFields];
   for (int32_t idx : program.eval_order) {
     const Rule& r = program.rules[idx];
     bool has_field[kFields] = {};
@@ -368,26 +368,15 @@ void lint_shadowed_rules(const Program& program, DiagnosticSink& diags) {
     for (int f = 0; f < kFields; ++f) {
       if (!has_field[f]) continue;
       ++fields;
-      std::vector<const Box*> cover;
-      std::vector<uint32_t> cover_line;
-      for (size_t k = 0; k < sure[f].size(); ++k)
-        for (const Box& b : sure[f][k].boxes) {
-          cover.push_back(&b);
-          cover_line.push_back(sure_line[f][k]);
-        }
-      if (dom.covered(cond.mt, cover, &budget)) {
-        ++shadowed;
-        if (!names.empty()) names += " or ";
-        names += kFieldNames[f];
-        // Name the earlier rules that overlap this one (they are the ones that win).
-        Box tmp;
-        for (size_t k = 0; k < cover.size(); ++k) {
-          bool overlaps = false;
-          for (const Box& m : cond.mt.boxes) overlaps = overlaps || dom.meet(m, *cover[k], &tmp);
-          if (overlaps && std::find(lines.begin(), lines.end(), cover_line[k]) == lines.end())
-            lines.push_back(cover_line[k]);
-        }
-      }
+      std::vector<size_t> used;
+      if (!dom.covered(cond.mt, cover[f], &budget, &used)) continue;
+      ++shadowed;
+      if (!names.empty()) names += " or ";
+      names += kFieldNames[f];
+      // The earlier rules that take this rule's requests.
+      for (size_t k : used)
+        if (std::find(lines.begin(), lines.end(), cover_line[f][k]) == lines.end())
+          lines.push_back(cover_line[f][k]);
     }
     if (fields > 0 && shadowed == fields) {
       std::string msg;
@@ -399,18 +388,26 @@ void lint_shadowed_rules(const Program& program, DiagnosticSink& diags) {
         for (size_t i = 0; i < lines.size() && i < 4; ++i)
           where += (i ? ", " : "") + std::to_string(lines[i]);
         if (lines.size() > 4) where += ", ...";
+        bool one = lines.size() == 1;
         msg = std::string(r.is_default ? "default rule" : "rule") + " never sets " + names +
-              ": earlier rule" + (lines.size() == 1 ? "" : "s") + " at line" +
-              (lines.size() == 1 ? " " : "s ") + where + " always " +
-              (lines.size() == 1 ? "fires" : "fire") + " first";
+              ": earlier rule" + (one ? "" : "s") + " at line" + (one ? " " : "s ") + where +
+              " always " + (one ? "fires" : "fire") + " first";
       }
       diags.warning(program.file, r.loc, "shadowed-rule", msg);
     }
-    for (int f = 0; f < kFields; ++f)
-      if (has_field[f] && sets_surely[f] && !cond.t.boxes.empty()) {
-        sure[f].push_back(cond.t);
-        sure_line[f].push_back(r.loc.line);
+    if (cond.t.boxes.empty()) continue;
+    bool stored = false;
+    for (int f = 0; f < kFields; ++f) {
+      if (!has_field[f] || !sets_surely[f]) continue;
+      if (!stored) {
+        regions.push_back(cond.t);
+        stored = true;
       }
+      for (const Box& b : regions.back().boxes) {
+        cover[f].push_back(&b);
+        cover_line[f].push_back(r.loc.line);
+      }
+    }
   }
 }
 
