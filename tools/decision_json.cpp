@@ -103,7 +103,7 @@ void line(std::string* out, const char* field, const std::string& value, const P
   std::snprintf(buf, sizeof buf, "%-9s", field);
   std::string l = std::string(buf) + " " + value;
   if (rule >= 0 && static_cast<size_t>(rule) < policy.rules().size()) {
-    if (l.size() < 40) l.append(40 - l.size(), ' ');
+    if (l.size() < 46) l.append(46 - l.size(), ' ');
     l += " (line " + std::to_string(policy.rules()[rule].line) + ")";
   }
   *out += l + "\n";
