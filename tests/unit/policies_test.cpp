@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/formatter.h"
 #include "compiler/parser.h"
 #include "tools/explain_trace.cpp"  // NOLINT(build/include): see above
 #include "tools/test_runner.cpp"    // NOLINT(build/include)
@@ -96,5 +97,40 @@ TEST_CASE("every rule of every shipped policy wins in some test, and explain agr
                        << ": no test makes this rule win its field");
       CHECK(won[i]);
     }
+  }
+}
+
+// fmt must never change what a policy decides: the formatted text of every shipped policy passes
+// the same tests, and formatting it again changes nothing.
+TEST_CASE("formatting a shipped policy keeps its decisions") {
+  tollgate::Engine engine;
+  for (const std::string& f : shipped_test_files()) {
+    std::string policy_path = f.substr(0, f.size() - std::string("_test.pol").size()) + ".pol";
+    std::ifstream in(policy_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    tollgate::DiagnosticSink diags;
+    auto program = tollgate::parse_program(ss.str(), policy_path, diags);
+    REQUIRE_FALSE(diags.has_errors());
+    std::string formatted = tollgate::format_program(*program);
+    tollgate::DiagnosticSink again;
+    auto reparsed = tollgate::parse_program(formatted, policy_path, again);
+    REQUIRE_FALSE(again.has_errors());
+    CHECK(tollgate::format_program(*reparsed) == formatted);
+
+    tollgate::CompileResult compiled = engine.compile(formatted, policy_path);
+    INFO(policy_path << "\n" << compiled.rendered);
+    REQUIRE(compiled.ok());
+    std::ifstream tin(f);
+    std::stringstream ts;
+    ts << tin.rdbuf();
+    auto tests = tollgate::parse_program(ts.str(), f, diags);
+    REQUIRE_FALSE(diags.has_errors());
+    tollgate::validate_tests(*compiled.policy, *tests, diags);
+    REQUIRE_FALSE(diags.has_errors());
+    tollgate::TestFileResult result;
+    tollgate::run_tests(*compiled.policy, *tests, &result);
+    CHECK(result.cases.size() == tests->tests.size());
+    CHECK(result.failed() == 0);
   }
 }
