@@ -147,7 +147,9 @@ std::unique_ptr<LogReader> open_log(const std::string& path, LogFormat format,
       f.remove_prefix(i);
       if (f == "{" || f == "[") {
         // A pretty-printed document: look at the first lines, then reopen from the start.
-        std::string head = std::string(first) + "\n" + detection_text(in.get());
+        std::string head(first);  // copy before reading on: `first` views the read buffer
+        head += "\n";
+        head += detection_text(in.get());
         std::string flat;
         for (char c : head)
           if (c != '\n') flat.push_back(c);
