@@ -66,27 +66,22 @@ struct LeaseCounter {
     return false;
   }
 
-  // Reserves beyond the lease (fail-open overdraft during an outage).
-  void force_take(int64_t amount) {
-    avail.fetch_sub(amount, std::memory_order_acq_rel);
-    reserved.fetch_add(amount, std::memory_order_relaxed);
-  }
-
-  // Returns a reservation (never below zero); the returned part goes back to the lease.
-  void release(int64_t amount) {
-    int64_t cur = reserved.load(std::memory_order_relaxed);
-    int64_t take = 0;
-    do {
-      take = cur < amount ? (cur > 0 ? cur : 0) : amount;
-    } while (!reserved.compare_exchange_weak(cur, cur - take, std::memory_order_acq_rel,
-                                             std::memory_order_relaxed));
-    avail.fetch_add(take, std::memory_order_acq_rel);
-  }
-
-  // Usage: paid out of the lease, reported by the next sync.
-  void commit(int64_t amount) {
-    consumed.fetch_add(amount, std::memory_order_acq_rel);
-    avail.fetch_sub(amount, std::memory_order_acq_rel);
+  // Settles: reserved += reserved_delta (never below zero; a negative delta returns that part to
+  // the lease, a positive one reserves beyond it: fail-open overdraft), and usage `used` is paid
+  // out of the lease and reported by the next sync. One update of avail.
+  void settle(int64_t reserved_delta, int64_t used) {
+    int64_t moved = reserved_delta;
+    if (reserved_delta < 0) {
+      int64_t cur = reserved.load(std::memory_order_relaxed);
+      do {
+        moved = cur + reserved_delta < 0 ? -(cur > 0 ? cur : 0) : reserved_delta;
+      } while (!reserved.compare_exchange_weak(cur, cur + moved, std::memory_order_acq_rel,
+                                               std::memory_order_relaxed));
+    } else if (reserved_delta > 0) {
+      reserved.fetch_add(reserved_delta, std::memory_order_relaxed);
+    }
+    if (used != 0) consumed.fetch_add(used, std::memory_order_acq_rel);
+    if (moved != 0 || used != 0) avail.fetch_sub(moved + used, std::memory_order_acq_rel);
   }
 };
 

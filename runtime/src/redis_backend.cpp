@@ -114,7 +114,7 @@ std::unique_ptr<LeaseCounter> Backend::make_counter(const CounterId& id, int64_t
   // A new incarnation per local counter: a counter forgotten and re-created (idle, late usage
   // after its window) starts a fresh cumulative total under a fresh name.
   c->field = replica_id_ + "/" + std::to_string(serial_.fetch_add(1));
-  c->last_use_ms.store(now_steady());
+  c->last_use_ms.store(coarse_ms_.load());
   return c;
 }
 
@@ -135,7 +135,7 @@ int64_t Backend::spent(const CounterId& id, int64_t ws) const {
           !c->kicked.exchange(true, std::memory_order_relaxed)) {
         created = true;
       }
-      c->last_use_ms.store(steady_ms(), std::memory_order_relaxed);
+      touch(c);
       return c->spent_view();
     });
     if (created) const_cast<Backend*>(this)->kick();
@@ -148,8 +148,7 @@ int64_t Backend::spent(const CounterId& id, int64_t ws) const {
 ReserveResult Backend::try_reserve(const CounterId& id, int64_t ws, int64_t amount, int64_t limit) {
   limit = std::min(limit, kMaxUnits);
   if (amount > 0 && amount > limit) return ReserveResult::Exceeded;
-  const int64_t start = now_steady();
-  const int64_t deadline = start + std::max(0, opt_.admit_wait_ms);
+  int64_t deadline = -1;  // set when a wait starts: the clock is not read on the fast path
   for (;;) {
     ReserveResult result = ReserveResult::Ok;
     bool wake = false;
@@ -161,11 +160,10 @@ ReserveResult Backend::try_reserve(const CounterId& id, int64_t ws, int64_t amou
           result = ReserveResult::Unavailable;
           return 0;
         }
-        const int64_t now = now_steady();
         if (c->limit.load(std::memory_order_relaxed) != limit) c->limit.store(limit);
-        c->last_use_ms.store(now, std::memory_order_relaxed);
+        touch(c);
         if (amount <= 0) {
-          c->force_take(amount);
+          c->settle(amount, 0);
           return 0;
         }
         if (c->try_take(amount)) {
@@ -187,10 +185,11 @@ ReserveResult Backend::try_reserve(const CounterId& id, int64_t ws, int64_t amou
           result = ReserveResult::Unavailable;
         } else if (c->synced.load() && c->exhausted.load()) {
           result = ReserveResult::Exceeded;
-        } else if (now >= deadline) {
+        } else if (opt_.admit_wait_ms <= 0 || (deadline >= 0 && now_steady() >= deadline)) {
           // Redis is up but no lease came in time (slow store, or contention for the last units).
           result = ReserveResult::Unavailable;
         } else {
+          if (deadline < 0) deadline = now_steady() + opt_.admit_wait_ms;
           pinned = c;
           gen = c->gen.load();
           c->waiters.fetch_add(1);
@@ -228,10 +227,8 @@ void Backend::add(const CounterId& id, int64_t ws, int64_t committed_delta,
   try {
     table_.visit(id, ws, create, [&](LeaseCounter* c) {
       if (c == nullptr) return 0;
-      if (reserved_delta < 0) c->release(-reserved_delta);
-      if (reserved_delta > 0) c->force_take(reserved_delta);  // fail-open overdraft
-      if (committed_delta != 0) c->commit(committed_delta);
-      c->last_use_ms.store(now_steady(), std::memory_order_relaxed);
+      c->settle(reserved_delta, committed_delta);
+      touch(c);
       return 0;
     });
   } catch (...) {

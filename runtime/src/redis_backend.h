@@ -47,6 +47,13 @@ class Backend final : public RedisLedgerBackend {
   // Waits (at most until deadline) for the background thread to sync c. Called without locks.
   void wait_for_sync(LeaseCounter* c, uint32_t gen, int64_t deadline_ms);
   int64_t now_steady() const;
+  // Marks a counter used, with the background thread's coarse clock (no clock read per admit).
+  void touch(LeaseCounter* c) const {
+    const int64_t t = coarse_ms_.load(std::memory_order_relaxed);
+    if (c->last_use_ms.load(std::memory_order_relaxed) != t) {
+      c->last_use_ms.store(t, std::memory_order_relaxed);
+    }
+  }
 
   // ---- background thread (redis_sync.cpp)
   void run();
@@ -83,6 +90,7 @@ class Backend final : public RedisLedgerBackend {
   static constexpr int kUnknown = 0, kUp = 1, kDown = 2;
   std::atomic<int> store_{kUnknown};
   std::atomic<int64_t> unreported_{0};
+  std::atomic<int64_t> coarse_ms_{steady_ms()};  // steady clock, updated by the background thread
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> serial_{0};
   mutable std::atomic<uint64_t> syncs_{0}, sync_errors_{0}, reconnects_{0}, voided_{0},

@@ -44,6 +44,7 @@ void Backend::run() {
       wake_cv_.wait_for(lock, std::chrono::milliseconds(opt_.flush_interval_ms),
                         [&] { return wake_ || stop_.load() || force_requested_ > force_done_; });
       wake_ = false;
+      coarse_ms_.store(now_steady(), std::memory_order_relaxed);
       if (stop_.load()) break;
       if (force_requested_ > force_done_) {
         force = true;

@@ -67,23 +67,20 @@ TEST_CASE("redis backend: admits from a local lease, reports usage exactly", "[r
   const int64_t ws = today();
 
   // The first reservation waits for the counter's first lease (one round trip, once).
-  REQUIRE(b->try_reserve(kCalls, ws, 1, 1000) == ReserveResult::Ok);
+  REQUIRE(b->try_reserve(kCalls, ws, 1, 100'000) == ReserveResult::Ok);
   b->add(kCalls, ws, 1, -1);
   const uint64_t syncs_before = b->stats().syncs;
-  auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 15; ++i) {
-    REQUIRE(b->try_reserve(kCalls, ws, 1, 1000) == ReserveResult::Ok);
+  for (int i = 0; i < 1999; ++i) {
+    REQUIRE(b->try_reserve(kCalls, ws, 1, 100'000) == ReserveResult::Ok);
     b->add(kCalls, ws, 1, -1);
   }
-  auto took = std::chrono::steady_clock::now() - t0;
-  // 15 admits inside one 20-unit slice: no network round trip each (a round trip to a local
-  // redis-server is ~50us; fifteen of them would not fit in 200us of a loaded machine either).
-  CHECK(b->stats().syncs - syncs_before <= 2);
-  CHECK(took < std::chrono::milliseconds(5));
-  CHECK(b->spent(kCalls, ws) == 16);
+  // 2000 admits out of 2000-unit slices: Redis sees a sync per flush interval (20 ms) or per
+  // slice, never one per admit (the loop takes ~1 ms; the bound leaves room for a loaded machine).
+  CHECK(b->stats().syncs - syncs_before < 100);
+  CHECK(b->spent(kCalls, ws) == 2000);
 
   REQUIRE(b->flush(2000));
-  CHECK(server.query_int({"HGET", state_key(ws), "spent"}) == 16);
+  CHECK(server.query_int({"HGET", state_key(ws), "spent"}) == 2000);
   // Keys expire after their window (+ slack).
   const int64_t pexpire = server.query_int({"PEXPIRETIME", state_key(ws)});
   CHECK(pexpire == ws + 86'400'000 + RedisLedgerOptions{}.expire_slack_ms);
