@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/eval_support.h"
+#include "tests/support/decision_diff.h"
 #include "tollgate/tollgate.hpp"
 
 using namespace tollgate;
@@ -27,12 +28,23 @@ Engine& engine() {
   return e;
 }
 
+// Every policy is also compiled by the default (JIT) backend; run() checks that the twin decides
+// identically, so these targeted cases double as JIT agreement tests.
+std::map<const void*, Policy>& twins() {
+  static std::map<const void*, Policy> m;
+  return m;
+}
+
 Policy compile(const std::string& src) {
   CompileResult r = engine().compile(src, "test.pol");
   INFO(src);
   INFO(r.rendered);
   REQUIRE(r.ok());
   REQUIRE_FALSE(r.policy->jitted());
+  static Engine jit_engine;
+  CompileResult j = jit_engine.compile(src, "test.pol");
+  REQUIRE(j.ok());
+  twins().insert_or_assign(&r.policy->impl(), *j.policy);
   return *r.policy;
 }
 
@@ -48,15 +60,26 @@ class NoBudgets : public BudgetReader {
 
 Decision run(const Policy& p, std::initializer_list<Given> givens,
              const BudgetReader* reader = nullptr) {
-  Request req(p);
-  for (const Given& g : givens) {
-    INFO(g.name << " = " << g.text);
-    REQUIRE(req.set(g.name, g.text) == Status::Ok);
-  }
-  req.now_ms = kNow;
   static const NoBudgets none;
-  Decision d;
-  p.decide(req, reader ? *reader : none, &d);
+  auto decide = [&](const Policy& policy) {
+    Request req(policy);
+    for (const Given& g : givens) {
+      INFO(g.name << " = " << g.text);
+      REQUIRE(req.set(g.name, g.text) == Status::Ok);
+    }
+    req.now_ms = kNow;
+    Decision d;
+    policy.decide(req, reader ? *reader : none, &d);
+    return d;
+  };
+  Decision d = decide(p);
+  auto twin = twins().find(&p.impl());
+  if (twin != twins().end()) {
+    Decision j = decide(twin->second);
+    INFO("interpreter: " << testing::describe_decision(d));
+    INFO("twin (jitted=" << twin->second.jitted() << "): " << testing::describe_decision(j));
+    CHECK(testing::decision_diff(d, j).empty());
+  }
   return d;
 }
 
