@@ -11,6 +11,8 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "compiler/ast.h"
 #include "tollgate/tollgate.hpp"
@@ -555,4 +557,45 @@ TEST_CASE("window_start: UTC calendar windows") {
   CHECK(window_start(BudgetWindow::Month, -1) == -2678400000);  // 1969-12-01
   CHECK(window_start(BudgetWindow::Minute, -1) == -60000);
   CHECK(window_start(BudgetWindow::Month, 0) == 0);
+}
+
+TEST_CASE("compile and decide from several threads") {
+  Engine engine;
+  Policy shared = compile_ok(engine, kPolicy);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      // Each thread compiles its own copy and decides on both its own and the shared policy.
+      CompileResult r = engine.compile(kPolicy, "thread.pol");
+      if (!r.ok()) {
+        ++failures;
+        return;
+      }
+      for (const Policy* p : {&*r.policy, &shared}) {
+        Request req(*p);
+        req.set("tenant", t % 2 ? "blocked" : "acme");
+        req.set("task", "chat");
+        req.set("in_tokens", "100");
+        req.now_ms = 1'700'000'000'000;
+        for (int i = 0; i < 2000; ++i) {
+          Decision d = p->decide(req);
+          if (d.denied != (t % 2 == 1)) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures.load() == 0);
+}
+
+TEST_CASE("compile never throws on garbage input") {
+  const std::string inputs[] = {
+      std::string("\0\xff{{{", 5), "policy",       "if", "input { x: }", "routes { a = }",
+      std::string(10000, '('),     "default route"};
+  for (const auto& src : inputs) {
+    CompileResult r = interp_engine().compile(src, "junk.pol");
+    CHECK_FALSE(r.ok());
+    CHECK_FALSE(r.rendered.empty());
+  }
 }
