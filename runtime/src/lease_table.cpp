@@ -24,7 +24,7 @@ std::string_view LeaseTable::encode(const CounterId& id, int64_t ws) {
 
 void LeaseTable::collect(std::vector<LeaseCounter*>* out) const {
   for (const Shard& s : shards_) {
-    std::shared_lock<std::shared_mutex> lock(s.mu);
+    std::lock_guard<std::mutex> lock(s.mu);
     for (const auto& kv : s.map) out->push_back(kv.second.get());
   }
 }
@@ -32,7 +32,7 @@ void LeaseTable::collect(std::vector<LeaseCounter*>* out) const {
 size_t LeaseTable::erase_if(const std::function<bool(const LeaseCounter&)>& pred) {
   size_t erased = 0;
   for (Shard& s : shards_) {
-    std::unique_lock<std::shared_mutex> lock(s.mu);
+    std::lock_guard<std::mutex> lock(s.mu);
     for (auto it = s.map.begin(); it != s.map.end();) {
       if (pred(*it->second)) {
         it = s.map.erase(it);
@@ -48,7 +48,7 @@ size_t LeaseTable::erase_if(const std::function<bool(const LeaseCounter&)>& pred
 size_t LeaseTable::size() const {
   size_t n = 0;
   for (const Shard& s : shards_) {
-    std::shared_lock<std::shared_mutex> lock(s.mu);
+    std::lock_guard<std::mutex> lock(s.mu);
     n += s.map.size();
   }
   return n;

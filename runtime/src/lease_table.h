@@ -1,7 +1,7 @@
-// The Redis ledger's local counters: 64 shards of tsl::robin_map under reader/writer locks.
-// Lookups of existing counters build their key in a thread-local buffer and never allocate.
-// Counters are heap objects with stable addresses; only the background thread removes them
-// (under the shard's exclusive lock), so it may walk collected pointers without holding locks.
+// The Redis ledger's local counters: 64 shards of tsl::robin_map, each under a mutex that also
+// guards its counters' hot fields. Lookups of existing counters build their key in a thread-local
+// buffer and never allocate. Counters are heap objects with stable addresses; only the background
+// thread removes them, so it may keep collected pointers and lock each counter's shard to use it.
 #pragma once
 
 #include <tsl/robin_map.h>
@@ -10,7 +10,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,38 +24,38 @@ class LeaseTable {
   using Factory = std::function<std::unique_ptr<LeaseCounter>(const CounterId&, int64_t)>;
   explicit LeaseTable(Factory factory) : factory_(std::move(factory)) {}
 
-  // Calls f(LeaseCounter*) under the shard's shared lock; the pointer is null when the counter
-  // does not exist and create is false. Returns f's result.
+  // Calls f(LeaseCounter*) under the counter's shard mutex; the pointer is null when the counter
+  // does not exist and create is false. Returns f's result. The factory may throw (allocation).
   template <class F>
   auto visit(const CounterId& id, int64_t ws, bool create, F&& f) {
     std::string_view k = encode(id, ws);
     size_t h = std::hash<std::string_view>()(k);
-    Shard& s = shard(h);
-    {
-      std::shared_lock<std::shared_mutex> lock(s.mu);
-      auto it = s.map.find(k, h);
-      if (it != s.map.end() || !create) return f(it == s.map.end() ? nullptr : it->second.get());
-    }
-    {
-      std::unique_lock<std::shared_mutex> lock(s.mu);
-      if (s.map.find(k, h) == s.map.end()) s.map.emplace(std::string(k), factory_(id, ws));
-    }
-    std::shared_lock<std::shared_mutex> lock(s.mu);
+    const int index = shard_index(h);
+    Shard& s = shards_[index];
+    std::lock_guard<std::mutex> lock(s.mu);
     auto it = s.map.find(k, h);
+    if (it == s.map.end() && create) {
+      std::unique_ptr<LeaseCounter> c = factory_(id, ws);
+      c->shard = index;
+      it = s.map.emplace(std::string(k), std::move(c)).first;
+    }
     return f(it == s.map.end() ? nullptr : it->second.get());
   }
 
-  // Calls f(const LeaseCounter&) for every counter, under the shards' shared locks.
+  // The mutex guarding c's hot fields.
+  std::mutex& mutex_of(const LeaseCounter& c) const { return shards_[c.shard].mu; }
+
+  // Calls f(const LeaseCounter&) for every counter, each under its shard's mutex.
   template <class F>
   void for_each(F&& f) const {
     for (const Shard& s : shards_) {
-      std::shared_lock<std::shared_mutex> lock(s.mu);
+      std::lock_guard<std::mutex> lock(s.mu);
       for (const auto& kv : s.map) f(*kv.second);
     }
   }
   // Appends every counter (background thread only: the pointers stay valid until it erases).
   void collect(std::vector<LeaseCounter*>* out) const;
-  // Erases the counters for which pred(counter) holds, under the exclusive lock. Returns how many.
+  // Erases the counters for which pred(counter) holds (called under the shard mutex).
   size_t erase_if(const std::function<bool(const LeaseCounter&)>& pred);
   size_t size() const;
 
@@ -72,15 +71,18 @@ class LeaseTable {
   };
   using Map = tsl::robin_map<std::string, std::unique_ptr<LeaseCounter>, Hash, Eq>;
   struct alignas(64) Shard {
-    mutable std::shared_mutex mu;
+    mutable std::mutex mu;
     Map map;
   };
 
   static std::string_view encode(const CounterId& id, int64_t ws);
-  Shard& shard(size_t h) { return shards_[h >> (sizeof(size_t) * 8 - kShardBits)]; }
+  // The map uses the low bits of the hash for buckets; the shard takes the top bits.
+  static int shard_index(size_t h) {
+    return static_cast<int>(h >> (sizeof(size_t) * 8 - kShardBits));
+  }
 
   Factory factory_;
-  std::array<Shard, 1 << kShardBits> shards_;
+  mutable std::array<Shard, 1 << kShardBits> shards_;
 };
 
 }  // namespace tollgate::redis

@@ -114,7 +114,7 @@ std::unique_ptr<LeaseCounter> Backend::make_counter(const CounterId& id, int64_t
   // A new incarnation per local counter: a counter forgotten and re-created (idle, late usage
   // after its window) starts a fresh cumulative total under a fresh name.
   c->field = replica_id_ + "/" + std::to_string(serial_.fetch_add(1));
-  c->last_use_ms.store(coarse_ms_.load());
+  c->last_use_ms = coarse_ms_.load();
   return c;
 }
 
@@ -131,9 +131,9 @@ int64_t Backend::spent(const CounterId& id, int64_t ws) const {
     bool created = false;
     int64_t v = const_cast<LeaseTable&>(table_).visit(id, ws, true, [&](LeaseCounter* c) {
       if (c == nullptr) return int64_t{0};
-      if (!c->synced.load(std::memory_order_relaxed) &&
-          !c->kicked.exchange(true, std::memory_order_relaxed)) {
-        created = true;
+      if (!c->synced && !c->kicked) {
+        c->kicked = true;
+        created = true;  // first read: fetch its spend now
       }
       touch(c);
       return c->spent_view();
@@ -160,30 +160,27 @@ ReserveResult Backend::try_reserve(const CounterId& id, int64_t ws, int64_t amou
           result = ReserveResult::Unavailable;
           return 0;
         }
-        if (c->limit.load(std::memory_order_relaxed) != limit) c->limit.store(limit);
+        c->limit = limit;
         touch(c);
         if (amount <= 0) {
           c->settle(amount, 0);
           return 0;
         }
         if (c->try_take(amount)) {
-          if (c->avail.load(std::memory_order_relaxed) <
-                  c->low_water.load(std::memory_order_relaxed) &&
-              !c->kicked.exchange(true, std::memory_order_relaxed)) {
+          if (c->avail < c->low_water && !c->kicked) {
+            c->kicked = true;
             wake = true;
           }
           return 0;
         }
         // The local lease cannot cover it: ask for more, then decide whether waiting can help.
-        int64_t m = c->miss.load(std::memory_order_relaxed);
-        while (m < amount && !c->miss.compare_exchange_weak(m, amount)) {
-        }
-        c->kicked.store(true, std::memory_order_relaxed);
+        if (c->miss < amount) c->miss = amount;
+        c->kicked = true;
         wake = true;
         const int state = store_.load();
         if (state == kDown) {
           result = ReserveResult::Unavailable;
-        } else if (c->synced.load() && c->exhausted.load()) {
+        } else if (c->synced && c->exhausted) {
           result = ReserveResult::Exceeded;
         } else if (opt_.admit_wait_ms <= 0 || (deadline >= 0 && now_steady() >= deadline)) {
           // Redis is up but no lease came in time (slow store, or contention for the last units).
@@ -245,8 +242,8 @@ void Backend::entries(std::vector<CounterEntry>* out) const {
     e.window = c.window;
     e.key = c.key;
     e.window_start = c.window_start;
-    e.committed = c.base.load() + c.consumed.load();
-    e.reserved = c.reserved.load();
+    e.committed = c.base + c.consumed;
+    e.reserved = c.reserved;
     out->push_back(std::move(e));
   });
 }

@@ -47,13 +47,9 @@ class Backend final : public RedisLedgerBackend {
   // Waits (at most until deadline) for the background thread to sync c. Called without locks.
   void wait_for_sync(LeaseCounter* c, uint32_t gen, int64_t deadline_ms);
   int64_t now_steady() const;
-  // Marks a counter used, with the background thread's coarse clock (no clock read per admit).
-  void touch(LeaseCounter* c) const {
-    const int64_t t = coarse_ms_.load(std::memory_order_relaxed);
-    if (c->last_use_ms.load(std::memory_order_relaxed) != t) {
-      c->last_use_ms.store(t, std::memory_order_relaxed);
-    }
-  }
+  // Marks a counter used (under its shard mutex), with the background thread's coarse clock:
+  // no clock read per admit.
+  void touch(LeaseCounter* c) const { c->last_use_ms = coarse_ms_.load(std::memory_order_relaxed); }
 
   // ---- background thread (redis_sync.cpp)
   void run();

@@ -105,7 +105,8 @@ bool Backend::load_script() {
 void Backend::void_expired(LeaseCounter* c, int64_t now) {
   if (c->held > 0 && now >= c->valid_until_ms) {
     // Redis may already have given this lease to other replicas: stop using it.
-    c->avail.fetch_sub(c->held);
+    std::lock_guard<std::mutex> lock(table_.mutex_of(*c));
+    c->avail -= c->held;
     c->held = 0;
     voided_.fetch_add(1);
   }
@@ -113,33 +114,33 @@ void Backend::void_expired(LeaseCounter* c, int64_t now) {
 
 bool Backend::plan(LeaseCounter* c, int64_t now, int64_t wall, bool force, bool return_all,
                    Plan* p) {
-  const int64_t limit = std::min(c->limit.load(), kMaxUnits);
-  const int64_t reserved = std::max<int64_t>(0, c->reserved.load());
-  const int64_t cum = c->consumed.load();
+  std::lock_guard<std::mutex> lock(table_.mutex_of(*c));
+  const int64_t limit = std::min(c->limit, kMaxUnits);
+  const int64_t reserved = std::max<int64_t>(0, c->reserved);
+  const int64_t cum = c->consumed;
   const int64_t unreported = cum - c->acked;
   const bool ended = wall >= c->window_end;
-  const bool idle = now - c->last_use_ms.load() > opt_.idle_return_ms;
+  const bool idle = now - c->last_use_ms > opt_.idle_return_ms;
   const bool leasing = limit >= 0 && !ended && !idle && !return_all;
   int64_t slice = 0;
   if (leasing) {
     slice = std::max<int64_t>(1, std::llround(static_cast<double>(limit) * opt_.slice_fraction));
-    c->low_water.store(
-        std::max<int64_t>(1, std::llround(static_cast<double>(slice) * opt_.low_water)));
+    c->low_water = std::max<int64_t>(1, std::llround(static_cast<double>(slice) * opt_.low_water));
   } else {
-    c->low_water.store(0);
+    c->low_water = 0;
   }
-  const int64_t miss = c->miss.load();
+  const int64_t miss = c->miss;
   const int64_t since_send = now - c->last_send_ms;
-  const int64_t avail = c->avail.load();
-  const bool need = !c->synced.load() || unreported != 0 || (force && return_all && c->held > 0) ||
-                    (leasing && (avail < c->low_water.load() || miss > 0) &&
-                     (!c->exhausted.load() || since_send >= opt_.flush_interval_ms)) ||
+  const int64_t avail = c->avail;
+  const bool need = !c->synced || unreported != 0 || (force && return_all && c->held > 0) ||
+                    (leasing && (avail < c->low_water || miss > 0) &&
+                     (!c->exhausted || since_send >= opt_.flush_interval_ms)) ||
                     (c->held > 0 && since_send >= opt_.lease_ttl_ms / 3) ||
                     (!leasing && c->held > reserved) ||
                     (!idle && since_send >= opt_.refresh_interval_ms);
   if (!need) return false;
-  c->miss.exchange(0);
-  c->kicked.store(false);
+  c->miss = 0;
+  c->kicked = false;
   p->c = c;
   p->cum = cum;
   p->limit = limit;
@@ -163,14 +164,15 @@ bool Backend::apply(const Plan& p, int64_t sent_at, const redisReply& r) {
   }
   LeaseCounter* c = p.c;
   // avail == held - reserved - (consumed - acked): move it by what Redis changed.
-  c->avail.fetch_add(held - c->held + (p.cum - c->acked));
+  std::lock_guard<std::mutex> lock(table_.mutex_of(*c));
+  c->avail += held - c->held + (p.cum - c->acked);
   c->held = held;
   c->acked = p.cum;
-  c->base.store(spent - p.cum);
+  c->base = spent - p.cum;
   const int64_t margin = std::max<int64_t>(opt_.lease_ttl_ms / 10, opt_.command_timeout_ms);
   c->valid_until_ms = sent_at + opt_.lease_ttl_ms - margin;
-  c->exhausted.store(p.limit >= 0 && held < p.want && room <= 0);
-  c->synced.store(true);
+  c->exhausted = p.limit >= 0 && held < p.want && room <= 0;
+  c->synced = true;
   syncs_.fetch_add(1);
   return true;
 }
@@ -236,7 +238,10 @@ bool Backend::round(bool force, bool return_all) {
   }
   int64_t unreported = 0;
   for (LeaseCounter* c : scratch_) {
-    unreported += c->consumed.load() - c->acked;
+    {
+      std::lock_guard<std::mutex> lock(table_.mutex_of(*c));
+      unreported += c->consumed - c->acked;
+    }
     c->gen.fetch_add(1);
   }
   unreported_.store(unreported);
@@ -250,12 +255,10 @@ bool Backend::round(bool force, bool return_all) {
 
 void Backend::garbage_collect(int64_t now, int64_t wall) {
   table_.erase_if([&](const LeaseCounter& c) {
-    if (c.waiters.load() != 0 || c.reserved.load() != 0 || c.consumed.load() != c.acked ||
-        c.held != 0) {
+    if (c.waiters.load() != 0 || c.reserved != 0 || c.consumed != c.acked || c.held != 0) {
       return false;
     }
-    return wall >= c.window_end + opt_.lease_ttl_ms ||
-           now - c.last_use_ms.load() > opt_.idle_forget_ms;
+    return wall >= c.window_end + opt_.lease_ttl_ms || now - c.last_use_ms > opt_.idle_forget_ms;
   });
 }
 
