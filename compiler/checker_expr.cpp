@@ -90,8 +90,8 @@ Type ExprChecker::check_name(Expr& e) {
       }
     if (!owner.empty())
       error(e.loc, "enum member '" + e.text + "' of input '" + owner +
-                       "' can only be used next to ==, != or in (e.g. " + owner + " == " + e.text +
-                       ")");
+                       "' needs that enum on the other side of ==, != or in (e.g. " + owner +
+                       " == " + e.text + ")");
     else
       error(e.loc, "unknown name '" + e.text + "'" + did_you_mean(e.text, value_names()));
   }

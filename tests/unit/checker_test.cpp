@@ -267,7 +267,8 @@ TEST_CASE("a name that is both an input and a member of the other side's enum is
 
 TEST_CASE("a bare enum member outside a comparison is an error that says how to use it") {
   auto c = check_src(with_inputs("if free route cheap\ndefault route strong\n"));
-  CHECK(has_error(*c, kFirst, 4, "enum member 'free' of input 'tier' can only be used next to"));
+  CHECK(
+      has_error(*c, kFirst, 4, "enum member 'free' of input 'tier' needs that enum on the other"));
 }
 
 TEST_CASE("routes, budgets, lets and builtins are checked") {

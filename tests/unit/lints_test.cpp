@@ -176,6 +176,31 @@ TEST_CASE("shadowed-rule: has() guards and a retry whose backoff can fail") {
   CHECK_FALSE(l->at("shadowed-rule", L + 3));
 }
 
+TEST_CASE("shadowed-rule: not in, and a has() guard inside a let") {
+  auto l =
+      lint(pol("let known = has(in_tokens) and in_tokens > 100\n"
+               "if task not in [qa, chat] route a\nif task == tag and flag route b\n"
+               "if known route a\nif in_tokens >= 101 route b\nif in_tokens > 99 route b\n"));
+  INFO(l->dump());
+  CHECK(l->at("shadowed-rule", L + 2, "line 15"));
+  CHECK(l->at("shadowed-rule", L + 4, "lines 15, 17"));
+  CHECK_FALSE(l->at("shadowed-rule", L + 5));
+  CHECK(l->count("shadowed-rule") == 2);
+}
+
+TEST_CASE("deny-can-error follows has() guards through lets and or") {
+  auto l =
+      lint(pol("let big = has(in_tokens) and in_tokens > 100k\n"
+               "if big deny \"too big\"\n"
+               "if not has(in_tokens) or in_tokens > 100k deny \"too big\"\n"
+               "if has(in_tokens) or in_tokens > 100k deny \"x\"\n"));
+  INFO(l->dump());
+  CHECK_FALSE(l->at("deny-can-error", L + 1));
+  CHECK_FALSE(l->at("deny-can-error", L + 2));
+  CHECK(l->at("deny-can-error", L + 3, "in_tokens"));
+  CHECK(l->count("deny-can-error") == 1);
+}
+
 TEST_CASE("shadowed-rule: a condition that is never true") {
   auto l = lint(pol("if task == qa and task == chat route a\n"));
   CHECK(l->at("shadowed-rule", L, "condition is never true"));
