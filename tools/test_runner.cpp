@@ -321,7 +321,8 @@ std::vector<std::string> compare_expects(const Policy& policy, const TestCase& t
   return out;
 }
 
-void run_tests(const Policy& policy, const Program& tests, TestFileResult* out) {
+void run_tests(const Policy& policy, const Program& tests, TestFileResult* out,
+               const TestObserver& observe) {
   Request req(policy);
   FixedBudgets budgets;
   Decision d;
@@ -336,6 +337,7 @@ void run_tests(const Policy& policy, const Program& tests, TestFileResult* out) 
     } else {
       policy.decide(req, budgets, &d);
       r.failures = compare_expects(policy, t, d);
+      if (observe) observe(policy, t, req, budgets, d);
     }
     r.passed = r.failures.empty();
     out->cases.push_back(std::move(r));
@@ -355,7 +357,8 @@ bool read_text(const std::string& path, std::string* out) {
 
 }  // namespace
 
-TestFileResult run_test_file(Engine& engine, const std::string& test_path) {
+TestFileResult run_test_file(Engine& engine, const std::string& test_path,
+                             const TestObserver& observe) {
   TestFileResult result;
   result.test_path = test_path;
   const std::string suffix = "_test.pol";
@@ -396,8 +399,8 @@ TestFileResult run_test_file(Engine& engine, const std::string& test_path) {
     result.errors = render_all(diags.all(), source);
     return result;
   }
-  run_tests(policy, policy.program(), &result);  // tests written inside the policy itself
-  run_tests(policy, *tests, &result);
+  run_tests(policy, policy.program(), &result, observe);  // tests inside the policy itself
+  run_tests(policy, *tests, &result, observe);
   return result;
 }
 

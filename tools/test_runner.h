@@ -3,6 +3,7 @@
 // `tollgate test`, `tollgate check` (validation only) and the in-process policy tests.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,12 +50,19 @@ bool apply_givens(const Policy& policy, const TestCase& test, Request* req, Fixe
 std::vector<std::string> compare_expects(const Policy& policy, const TestCase& test,
                                          const Decision& d);
 
+// Called after each test's decision (for coverage): the request and budgets as the test set them.
+using TestObserver =
+    std::function<void(const Policy& policy, const TestCase& test, const Request& req,
+                       const FixedBudgets& budgets, const Decision& d)>;
+
 // Runs `tests` (a parsed test file, or the policy's own Program) against `policy`.
-void run_tests(const Policy& policy, const Program& tests, TestFileResult* out);
+void run_tests(const Policy& policy, const Program& tests, TestFileResult* out,
+               const TestObserver& observe = {});
 
 // Parses NAME_test.pol, compiles the sibling NAME.pol with `engine`, validates and runs every test
 // block in both files.
-TestFileResult run_test_file(Engine& engine, const std::string& test_path);
+TestFileResult run_test_file(Engine& engine, const std::string& test_path,
+                             const TestObserver& observe = {});
 
 // The NAME_test.pol files named by `paths`: files as given (a NAME.pol stands for its sibling
 // test file), directories searched recursively (hidden directories skipped), sorted. Paths that

@@ -295,9 +295,36 @@ TEST_CASE("test: failures name the test's file:line and the expected vs actual f
   CHECK(has(r.out, "tag:     expected \"x\", got no tags"));
   CHECK(has(r.out, "1 passed, 1 failed\n"));
 
+  // --coverage names the rules no test makes win (here the default's route, which the trial
+  // cap always beats, does win; the trial cap wins in the failing test).
+  Run cov = tollgate("test --coverage " + dir + "/small.pol");
+  INFO(cov.out);
+  CHECK(has(cov.out, "small.pol: 3 of 3 rules win in some test"));
+
   // A policy argument stands for its test file; -v lists passes.
   Run v = tollgate("test -v " + dir + "/small.pol");
   CHECK(has(v.out, "PASS \"classify is cheap\""));
+}
+
+TEST_CASE("test: --coverage lists the rules no test makes win") {
+  std::string dir = temp_dir();
+  write(dir + "/small.pol", kSmallPolicy);
+  write(dir + "/small_test.pol",
+        "test \"classify is cheap\" {\n"
+        "  given task = classify\n"
+        "  expect route cheap\n"
+        "}\n");
+  Run r = tollgate("test --coverage " + dir);
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(has(r.out, "small.pol: 1 of 3 rules win in some test"));
+  CHECK(has(r.out, "small.pol:14: no test makes this rule win"));
+  CHECK(has(r.out, "small.pol:15: no test makes this rule win"));
+
+  Run shipped = tollgate("test --coverage policies/");
+  INFO(shipped.out);
+  CHECK(has(shipped.out, "policies/gateway.pol: 26 of 26 rules win in some test"));
+  CHECK(has(shipped.out, "policies/reference.pol: 18 of 18 rules win in some test"));
 }
 
 TEST_CASE("test: a test file that does not parse counts as a failure") {
