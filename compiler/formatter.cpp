@@ -292,8 +292,10 @@ class Formatter {
   std::vector<size_t> by_offset() const {
     std::vector<size_t> order(units_.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return units_[a].start_off < units_[b].start_off; });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return units_[a].start_off != units_[b].start_off ? units_[a].start_off < units_[b].start_off
+                                                        : a < b;
+    });
     return order;
   }
 

@@ -33,6 +33,37 @@ class ByteStream : public antlr4::ANTLRInputStream {
   }
 };
 
+// Splits `10%3` (lexed as the percentage `10%` followed by `3`) into `10`, `%`, `3`: a
+// percentage is only a percentage when no operand follows it directly.
+class Lexer : public L {
+ public:
+  using L::L;
+  std::unique_ptr<antlr4::Token> nextToken() override {
+    if (pending_) return std::move(pending_);
+    std::unique_ptr<antlr4::Token> t = L::nextToken();
+    if (t->getType() != L::PERCENT) return t;
+    size_t next = _input->LA(1);
+    bool operand = (next >= '0' && next <= '9') || (next >= 'a' && next <= 'z') ||
+                   (next >= 'A' && next <= 'Z') || next == '_' || next == '(' || next == '$';
+    if (!operand) return t;
+    std::string text = t->getText();
+    text.pop_back();
+    size_t start = t->getStartIndex(), stop = t->getStopIndex();
+    auto source = std::make_pair(static_cast<antlr4::TokenSource*>(this), _input);
+    size_t type = text.find('.') == std::string::npos ? L::INT : L::FLOAT;
+    std::unique_ptr<antlr4::Token> number =
+        getTokenFactory()->create(source, type, text, antlr4::Token::DEFAULT_CHANNEL, start,
+                                  stop - 1, t->getLine(), t->getCharPositionInLine());
+    pending_ =
+        getTokenFactory()->create(source, L::PERCENT_OP, "%", antlr4::Token::DEFAULT_CHANNEL, stop,
+                                  stop, t->getLine(), t->getCharPositionInLine() + text.size());
+    return number;
+  }
+
+ private:
+  std::unique_ptr<antlr4::Token> pending_;
+};
+
 SourceLoc loc_of(const antlr4::Token* t) {
   if (!t) return {};
   return {static_cast<uint32_t>(t->getLine()),
@@ -359,7 +390,7 @@ bool scan_tokens(const std::vector<antlr4::Token*>& toks, std::string_view sourc
 
 void parse_into(std::string_view source, Program& program, ErrorList& errors) {
   ByteStream input(source);
-  L lexer(&input);
+  Lexer lexer(&input);
   LexerErrorListener lexer_errors(errors);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&lexer_errors);
@@ -391,9 +422,19 @@ std::unique_ptr<Program> parse_program(std::string_view source, std::string_view
     errors.push_back({{1, 1}, "internal parser error"});
   }
   // Report in source order, once per position and message.
-  std::stable_sort(errors.begin(), errors.end(), [](const SyntaxError& a, const SyntaxError& b) {
-    return a.loc.line != b.loc.line ? a.loc.line < b.loc.line : a.loc.col < b.loc.col;
+  // Source order; equal positions keep their report order (std::stable_sort's temporary
+  // buffer is deprecated under clang + libstdc++, so the index breaks ties instead).
+  std::vector<size_t> order(errors.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const SourceLoc &la = errors[a].loc, &lb = errors[b].loc;
+    if (la.line != lb.line) return la.line < lb.line;
+    if (la.col != lb.col) return la.col < lb.col;
+    return a < b;
   });
+  ErrorList sorted;
+  for (size_t i : order) sorted.push_back(std::move(errors[i]));
+  errors = std::move(sorted);
   errors.erase(std::unique(errors.begin(), errors.end(),
                            [](const SyntaxError& a, const SyntaxError& b) {
                              return a.loc.line == b.loc.line && a.loc.col == b.loc.col &&

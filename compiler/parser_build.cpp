@@ -34,7 +34,12 @@ class Builder {
 
   // ---- helpers ------------------------------------------------------------------------------
 
-  void error(SourceLoc loc, std::string message) { errors_.push_back({loc, std::move(message)}); }
+  // A construct without a position was conjured or dropped by ANTLR's error recovery, which has
+  // already reported the syntax error: a second message about it would only be noise.
+  void error(SourceLoc loc, std::string message) {
+    if (loc.line == 0) return;
+    errors_.push_back({loc, std::move(message)});
+  }
 
   static SourceLoc loc(Token* t) {
     if (!t || t->getLine() == 0) return {};
@@ -246,7 +251,7 @@ class Builder {
         error(loc(u), "a money limit ('$...') needs the unit usd");
     } else if (money) {
       b.unit = BudgetUnit::Usd;
-    } else {
+    } else if (c->budgetLimit()) {
       SourceLoc l = loc(c->budgetLimit());
       error(l, "expected a unit (usd, tokens or requests) after the budget limit");
     }

@@ -232,9 +232,10 @@ DOT : '.' ;
 PRICE : '$' DIGITS ('.' DIGITS)? '/M' ;
 MONEY : '$' DIGITS ('.' DIGITS)? [kM]? ;
 DURATION : DIGITS ('ms' | 's' | 'min' | 'h') ;
-// `80%` is a percentage only when no operand follows directly: `10%3` stays a modulo.
-PERCENT : DIGITS ('.' DIGITS)? '%'
-          { !((_input->LA(1) >= '0' && _input->LA(1) <= '9') || (_input->LA(1) >= 'a' && _input->LA(1) <= 'z') || (_input->LA(1) >= 'A' && _input->LA(1) <= 'Z') || _input->LA(1) == '_' || _input->LA(1) == '(' || _input->LA(1) == '$') }? ;
+// `80%` is a percentage; when an operand follows directly (`10%3`) the parser's lexer wrapper
+// splits it into a number and the modulo operator (a lexer predicate would do it, but ANTLR 4.9's
+// runtime leaks memory on lexer predicates).
+PERCENT : DIGITS ('.' DIGITS)? '%' ;
 FLOAT : DIGITS '.' DIGITS ;
 INT : DIGITS [kM]? ;
 
