@@ -9,6 +9,7 @@
 
 #include "tests/support/redis_server.h"
 #include "tollgate/budget.hpp"
+#include "tollgate/engine.hpp"
 #include "tollgate/ledger.hpp"
 #include "tollgate/redis_ledger.hpp"
 
@@ -210,4 +211,74 @@ TEST_CASE("redis backend: plugged into the Ledger, budget views read the shared 
   // The first read of a counter starts a fetch; the view shows the other replica's spend soon.
   REQUIRE(eventually([&] { return ledger.spent(calls, "acme", now) == 40; }));
   CHECK(server.query_int({"HGET", state_key(ws), "spent"}) == 40);
+}
+
+TEST_CASE(
+    "redis backend in Ledger::admit: with Redis down, fail closed denies once the lease is "
+    "spent, fail open keeps admitting",
+    "[redis]") {
+  if (testing::skip_without_redis_server("Ledger fail modes")) return;
+  // Each policy reads one budget, so admit reserves against that one only.
+  auto compile = [](const char* mode) {
+    const std::string src = std::string(R"(policy modes
+input {
+  tenant: string
+}
+routes {
+  cheap = "test-model" in $1/M out $2/M
+}
+budget calls = 1000 requests per tenant per day )") +
+                            mode + R"(
+if has(tenant) and calls.ratio > 1.0  deny "never"
+default route cheap max_out 10
+)";
+    Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
+    CompileResult cr = engine.compile(src, "modes.pol");
+    INFO(cr.rendered);
+    REQUIRE(cr.ok());
+    return *cr.policy;
+  };
+  const Policy closed = compile("fail closed");
+  const Policy open = compile("fail open");
+  RedisServer server;
+  std::string error;
+  REQUIRE(server.start(&error));
+  RedisLedgerOptions o = options_for(server);
+  o.slice_fraction = 0.02;  // 20 of 1000
+  o.lease_ttl_ms = 60'000;
+  Ledger ledger(make(o));
+  // Same budget name, different tenants: two counters.
+  Request strict(closed), loose(open);
+  REQUIRE(strict.set_string(closed.slot("tenant"), "acme") == Status::Ok);
+  REQUIRE(loose.set_string(open.slot("tenant"), "globex") == Status::Ok);
+  Admission a;
+  ledger.admit(closed, strict, Estimate{10, 10}, &a);
+  REQUIRE(a.admitted());
+  ledger.record(a, Usage{10, 10, 0, -1});
+  ledger.admit(open, loose, Estimate{10, 10}, &a);
+  REQUIRE(a.admitted());
+  ledger.record(a, Usage{10, 10, 0, -1});
+  auto* rb = dynamic_cast<RedisLedgerBackend*>(&ledger.backend());
+  REQUIRE(rb->flush(2000));
+
+  server.kill();
+  REQUIRE(eventually([&] { return !rb->stats().connected; }));
+  int closed_ok = 0;
+  for (int i = 0; i < 100; ++i) {
+    ledger.admit(closed, strict, Estimate{10, 10}, &a);
+    if (!a.admitted()) break;
+    ledger.record(a, Usage{10, 10, 0, -1});
+    ++closed_ok;
+  }
+  CHECK(closed_ok > 0);    // the rest of the lease
+  CHECK(closed_ok <= 20);  // and not one request more
+  CHECK_FALSE(a.admitted());
+  CHECK(a.reason() == "budget calls unavailable");
+  int open_ok = 0;
+  for (int i = 0; i < 100; ++i) {
+    ledger.admit(open, loose, Estimate{10, 10}, &a);
+    if (a.admitted()) ++open_ok;
+    ledger.record(a, Usage{10, 10, 0, -1});
+  }
+  CHECK(open_ok == 100);  // beyond its 20-request lease
 }

@@ -20,6 +20,7 @@
 
 #include "tests/support/redis_server.h"
 #include "tollgate/budget.hpp"
+#include "tollgate/engine.hpp"
 #include "tollgate/ledger.hpp"
 
 using namespace tollgate;
@@ -335,4 +336,88 @@ TEST_CASE("a replica that dies holding a lease gives it back when the lease expi
   CHECK(second == held_by_dead);  // back to the pool after its TTL
   REQUIRE(b->flush(2000));
   CHECK(server.query_int({"HGET", key_of(ws, "s"), "spent"}) == kLimit);
+}
+
+namespace {
+
+// Three budgets read by a rule, so Ledger::admit reserves against all of them: `calls` binds.
+const char* kSharedPolicy = R"(policy shared
+input {
+  tenant: string
+  in_tokens: int = 100
+}
+routes {
+  cheap = "test-model" in $1/M out $2/M
+}
+budget spend = $5 usd per tenant per day
+budget calls = 60 requests per tenant per day fail closed
+budget burst = 1M requests per day fail open
+if spend.ratio > 2.0 and calls.spent < 0 and burst.spent < 0   deny "never"
+default route cheap max_out 100
+)";
+
+}  // namespace
+
+TEST_CASE("processes admitting through Ledger::admit share per-tenant budgets exactly",
+          "[redis][replicas]") {
+  if (testing::skip_without_redis_server("Ledger::admit across processes")) return;
+  RedisServer server;
+  std::string error;
+  REQUIRE(server.start(&error));
+  constexpr int kProcs = 3;
+  std::vector<Child> children;
+  for (int i = 0; i < kProcs; ++i) {
+    children.push_back(run_child([&, i](int64_t* out) {
+      Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
+      CompileResult cr = engine.compile(kSharedPolicy, "shared.pol");
+      if (!cr.ok()) return 2;
+      const Policy policy = *cr.policy;
+      std::string err;
+      auto backend = make_redis_backend(replica_options(server, "g" + std::to_string(i)), &err);
+      if (!backend) return 3;
+      RedisLedgerBackend* rb = backend.get();
+      Ledger ledger(std::move(backend));
+      Request req(policy);
+      if (req.set_string(policy.slot("tenant"), "acme") != Status::Ok) return 4;
+      std::mt19937 rng(7 + i);
+      Admission a;
+      int64_t admitted = 0, usd_units = 0, wrong_reason = 0, denied_since = 0;
+      while (true) {
+        ledger.admit(policy, req, Estimate{100, 4096}, &a);
+        if (a.admitted()) {
+          const double cost = static_cast<double>(1 + rng() % 100) * 1e-6;
+          ledger.record(a, Usage{100, 50, 0, cost});
+          usd_units += to_units(BudgetUnit::Usd, cost);
+          ++admitted;
+          denied_since = 0;
+          continue;
+        }
+        if (a.reason() != "budget calls exhausted") ++wrong_reason;
+        if (denied_since == 0) denied_since = now_ms();
+        if (now_ms() - denied_since > 1000) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      out[0] = admitted;
+      out[1] = usd_units;
+      out[2] = wrong_reason;
+      out[3] = rb->flush(5000) ? 1 : 0;
+      return 0;
+    }));
+  }
+  int64_t admitted = 0, usd_units = 0;
+  for (Child& c : children) {
+    int64_t out[kOut];
+    REQUIRE(join(c, out));
+    CHECK(out[2] == 0);  // denials name the shared budget
+    CHECK(out[3] == 1);
+    admitted += out[0];
+    usd_units += out[1];
+  }
+  const int64_t ws = window_start(BudgetWindow::Day, Ledger::wall_clock_ms());
+  const std::string day = std::to_string(ws);
+  // One-request reservations leave nothing stranded: exactly the limit, across processes.
+  CHECK(admitted == 60);
+  CHECK(server.query_int({"HGET", "t:{calls:requests:day:" + day + ":acme}:s", "spent"}) == 60);
+  CHECK(server.query_int({"HGET", "t:{spend:usd:day:" + day + ":acme}:s", "spent"}) == usd_units);
+  CHECK(server.query_int({"HGET", "t:{burst:requests:day:" + day + ":}:s", "spent"}) == 60);
 }
