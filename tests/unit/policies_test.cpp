@@ -5,6 +5,7 @@
 // exercises are compiled in here directly.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -132,5 +133,65 @@ TEST_CASE("formatting a shipped policy keeps its decisions") {
     tollgate::run_tests(*compiled.policy, *tests, &result);
     CHECK(result.cases.size() == tests->tests.size());
     CHECK(result.failed() == 0);
+  }
+}
+
+// The tracer against the engine on random requests (inputs set or unset, budgets anywhere from
+// unspent to overspent), so explain is right on the requests no test wrote down, errors included.
+TEST_CASE("explain agrees with decide on random requests, JIT and interpreter") {
+  std::mt19937_64 rng(20261123);
+  for (auto backend : {tollgate::Backend::Jit, tollgate::Backend::Interpreter}) {
+    tollgate::EngineOptions options;
+    options.backend = backend;
+    tollgate::Engine engine(options);
+    for (const std::string& f : shipped_test_files()) {
+      std::string policy_path = f.substr(0, f.size() - std::string("_test.pol").size()) + ".pol";
+      tollgate::CompileResult compiled = engine.compile_file(policy_path);
+      REQUIRE(compiled.ok());
+      const tollgate::Policy& policy = *compiled.policy;
+      tollgate::Request req(policy);
+      tollgate::FixedBudgets budgets;
+      const char* tenants[] = {"t-1", "trial-7", "", "acme"};
+      int errors_seen = 0;
+      for (int n = 0; n < 3000; ++n) {
+        req.reset();
+        budgets.clear();
+        for (size_t i = 0; i < policy.inputs().size(); ++i) {
+          const tollgate::InputInfo& in = policy.inputs()[i];
+          if (rng() % 10 == 0) continue;  // unset: default or an evaluation error
+          int slot = static_cast<int>(i);
+          switch (in.type) {
+            case tollgate::InputType::Bool:
+              req.set_bool(slot, rng() % 2);
+              break;
+            case tollgate::InputType::Int:
+              req.set_int(slot, static_cast<int64_t>(rng() % 5 == 0 ? rng() % 4 : rng() % 200000));
+              break;
+            case tollgate::InputType::Float:
+              req.set_float(slot, static_cast<double>(rng() % 1400) / 1000.0);
+              break;
+            case tollgate::InputType::String:
+              req.set_string(slot, tenants[rng() % 4]);
+              break;
+            case tollgate::InputType::Enum:
+              req.set_enum(slot, static_cast<int>(rng() % in.members.size()));
+              break;
+          }
+        }
+        for (const tollgate::BudgetInfo& b : policy.budgets())
+          budgets.set(b.name, static_cast<double>(rng() % 300000) / 10.0);
+        req.now_ms = 1767225600000;
+        tollgate::Decision d;
+        policy.decide(req, budgets, &d);
+        tollgate::Trace trace = tollgate::trace_decision(policy, req, budgets, req.now_ms);
+        errors_seen += d.errors > 0;
+        std::string diff = tollgate::diff_decisions(policy, trace.decision, d);
+        if (!diff.empty()) {
+          FAIL_CHECK(policy_path << " request " << n << ": trace vs engine\n" << diff);
+          break;
+        }
+      }
+      CHECK(errors_seen > 0);  // the error paths were exercised
+    }
   }
 }
