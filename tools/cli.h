@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>

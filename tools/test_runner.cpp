@@ -2,7 +2,6 @@
 #include "tools/test_runner.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
