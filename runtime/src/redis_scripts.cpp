@@ -13,6 +13,8 @@
 namespace tollgate::redis {
 
 const char* const kSyncScript = R"lua(
+-- Redis 3.2-4 need effects replication to write after TIME; 5+ always do it.
+if redis.replicate_commands then redis.replicate_commands() end
 local field = ARGV[1]
 local seq = tonumber(ARGV[2])
 local cum = tonumber(ARGV[3])

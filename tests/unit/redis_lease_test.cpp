@@ -2,10 +2,13 @@
 // lease (no Redis round trip per admit), usage is reported exactly, an exhausted budget denies,
 // and when Redis is unreachable a lease is used up (fail closed) or overdrawn (fail open), voided
 // once Redis can no longer vouch for it, and the usage is written back when Redis returns.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/redis_server.h"
 #include "tollgate/budget.hpp"
@@ -281,4 +284,38 @@ default route cheap max_out 10
     ledger.record(a, Usage{10, 10, 0, -1});
   }
   CHECK(open_ok == 100);  // beyond its 20-request lease
+}
+
+TEST_CASE("redis backend: threads of one replica reserve concurrently, never past the limit",
+          "[redis][concurrency]") {
+  if (testing::skip_without_redis_server("redis backend threads")) return;
+  RedisServer server;
+  std::string error;
+  REQUIRE(server.start(&error));
+  RedisLedgerOptions o = options_for(server);
+  o.slice_fraction = 0.01;  // 50 units: many renewals while the threads run
+  auto b = make(o);
+  const int64_t ws = today();
+  constexpr int64_t kLimit = 5000;
+  std::atomic<int64_t> used{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < 3000; ++i) {
+        const int64_t est = 1 + static_cast<int64_t>(rng() % 5);
+        if (b->try_reserve(kCalls, ws, est, kLimit) != ReserveResult::Ok) continue;
+        if (b->spent(kCalls, ws) > kLimit) used += 1'000'000;  // would fail the check below
+        const int64_t actual = static_cast<int64_t>(rng() % (est + 1));
+        b->add(kCalls, ws, actual, -est);
+        used += actual;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  REQUIRE(b->flush(3000));
+  const int64_t spent = server.query_int({"HGET", state_key(ws), "spent"});
+  CHECK(spent == used.load());
+  CHECK(spent <= kLimit);
+  CHECK(b->spent(kCalls, ws) == spent);
 }
