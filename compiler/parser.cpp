@@ -166,6 +166,9 @@ std::string describe_expected(const antlr4::misc::IntervalSet& set,
   if (s.count(L::INT) && s.count(L::ID) && s.count(L::LPAREN)) {
     parts.push_back("an expression");
     erase_all(s, expr_start_tokens());
+  } else if (s.count(L::INT) && s.count(L::STRING) && s.count(L::ID)) {
+    parts.push_back("a value (a literal or a name)");  // defaults, list items, test givens
+    erase_all(s, expr_start_tokens());
   }
   if (contains_all(s, item_tokens())) {
     parts.push_back(
@@ -211,6 +214,20 @@ std::string display_token(const antlr4::Token* t, std::string_view source) {
   return "'" + shown + "'";
 }
 
+std::string_view token_text(const antlr4::Token* t, std::string_view source) {
+  size_t a = t->getStartIndex(), b = t->getStopIndex();
+  if (a == INVALID_INDEX || b == INVALID_INDEX || a > b || b >= source.size()) return {};
+  return source.substr(a, b - a + 1);
+}
+
+// Whether a STRING token's text ends with an unescaped closing quote.
+bool string_closed(std::string_view text) {
+  if (text.size() < 2 || text.back() != '"') return false;
+  size_t i = 1;
+  while (i + 1 < text.size()) i += text[i] == '\\' ? 2 : 1;
+  return i == text.size() - 1;
+}
+
 // Replaces ANTLR's "mismatched input 'x' expecting {...}" family with our wording and sends
 // errors to `errors` instead of the console.
 class ErrorStrategy : public antlr4::DefaultErrorStrategy {
@@ -229,6 +246,18 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
   void reportFailedPredicate(antlr4::Parser* p,
                              const antlr4::FailedPredicateException& e) override {
     report(p, e.getOffendingToken(), p->getExpectedTokens(), false);
+  }
+  // ANTLR drops a token when the one after it fits (`if a and route x` would lose `route` and
+  // read `x` as the operand). A keyword that starts an action or an item is far more likely to
+  // be right with something missing before it, so it is never dropped.
+  antlr4::Token* singleTokenDeletion(antlr4::Parser* p) override {
+    size_t type = p->getCurrentToken()->getType();
+    const auto& acts = action_tokens();
+    const auto& items = item_tokens();
+    if (std::find(acts.begin(), acts.end(), type) != acts.end() ||
+        std::find(items.begin(), items.end(), type) != items.end())
+      return nullptr;
+    return DefaultErrorStrategy::singleTokenDeletion(p);
   }
   void reportUnwantedToken(antlr4::Parser* p) override {
     if (inErrorRecoveryMode(p)) return;
@@ -263,6 +292,8 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
     bool is_action = false;
     std::string expected = describe_expected(set, p->getVocabulary(), is_action);
     const antlr4::Token* prev = previous_token(found);
+    // An unterminated string swallowed the rest of its line, and was already reported.
+    if (prev && prev->getType() == L::STRING && !string_closed(token_text(prev, source_))) return;
     // A stray character right before the offending token was already reported, and hiding it
     // is what upset the parser: one error is enough.
     if (found && found->getTokenIndex() != INVALID_INDEX) {
@@ -358,15 +389,8 @@ bool scan_tokens(const std::vector<antlr4::Token*>& toks, std::string_view sourc
     last_code_line = t->getLine();
     if ((type == L::AMPAMP || type == L::PIPEPIPE) && text.size() == 1)
       errors.push_back({loc_of(t), unknown_char_message(static_cast<unsigned char>(text[0]))});
-    if (type == L::STRING) {
-      bool closed = text.size() >= 2 && text.back() == '"';
-      if (closed) {  // the final quote must not be escaped
-        size_t i = 1;
-        while (i + 1 < text.size()) i += text[i] == '\\' ? 2 : 1;
-        closed = i == text.size() - 1;
-      }
-      if (!closed) errors.push_back({loc_of(t), "unterminated string"});
-    }
+    if (type == L::STRING && !string_closed(text))
+      errors.push_back({loc_of(t), "unterminated string"});
     // Nesting bound: open brackets plus the current run of prefix operators approximates the
     // parser's recursion depth; operator chains are bounded later by the AST builder.
     if (type == L::LPAREN || type == L::LBRACK) {

@@ -638,6 +638,28 @@ TEST_CASE("malformed input: diagnostic at the exact position", "[parser][errors]
   }
 }
 
+TEST_CASE("one mistake, one diagnostic (no cascades)", "[parser][errors]") {
+  const char* cases[] = {
+      "if a == 1 and route x\ndefault route y",
+      "if a == 1 max_out route x",
+      "if a == route x",
+      "let x =\nif a route b",
+      "input {\n  a int\n  b: int\n}\nif a == 1 route x",
+      "if a & b route x",
+      "if a | b route x",
+      "let x = a @ b",
+      "let x = 1 +\nlet y = 2",
+      "if a == \"abc route x",
+      "input { a: int = }",
+      "routes { a = \"m\" in $1/M }",
+  };
+  for (const char* src : cases) {
+    Parsed r = parse(src);
+    INFO(src << "\n" << r.errors());
+    CHECK(r.diags.all().size() == 1);
+  }
+}
+
 TEST_CASE("NUL bytes are reported, not treated as the end of input", "[parser][errors]") {
   Parsed r = parse(std::string("let x = 1\0\0 + 2\nlet y = \"a\0b\"", 29));
   INFO(r.errors());
