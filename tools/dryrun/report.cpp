@@ -46,8 +46,13 @@ std::string fmt_pct(double pct) {
   return buf;
 }
 
-std::string fmt_delta_usd(Pico d) {
-  std::string s = format_usd(d < 0 ? -d : d);
+int money_decimals(Pico a, Pico b) {
+  Pico m = std::max(a < 0 ? -a : a, b < 0 ? -b : b);
+  return m >= static_cast<Pico>(100) * kPicoPerUsd ? 2 : 4;
+}
+
+std::string fmt_delta_usd(Pico d, int decimals) {
+  std::string s = format_usd(d < 0 ? -d : d, decimals);
   return (d < 0 ? "-" : "+") + s;
 }
 

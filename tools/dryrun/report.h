@@ -52,12 +52,14 @@ std::string render_html(const Report& r);
 std::string render(const Report& r, ReportFormat f);
 
 // Shared formatting helpers.
-std::string fmt_count(uint64_t v);            // 1,234,567
-std::string fmt_pct(double pct);              // +12.3% / -4.0% / n/a
-double pct_change(double base, double head);  // NaN when both 0, inf when only base is 0
-std::string fmt_delta_usd(Pico d);            // +$1.23 / -$0.40
-Pico per_success(const SideStats& s);         // spend / successful calls (rounded)
-double retry_rate(const SideStats& s);        // retries made per request
-std::string side_title(const SideStats& s);   // "base: policies/gateway.pol (policy gateway)"
+std::string fmt_count(uint64_t v);                    // 1,234,567
+std::string fmt_pct(double pct);                      // +12.3% / -4.0% / n/a
+double pct_change(double base, double head);          // NaN when both 0, inf when only base is 0
+std::string fmt_delta_usd(Pico d, int decimals = 2);  // +$1.23 / -$0.40
+// Decimals that keep small totals readable: 2 from $100 up, else 4.
+int money_decimals(Pico a, Pico b);
+Pico per_success(const SideStats& s);        // spend / successful calls (rounded)
+double retry_rate(const SideStats& s);       // retries made per request
+std::string side_title(const SideStats& s);  // "base: policies/gateway.pol (policy gateway)"
 
 }  // namespace tollgate::dryrun

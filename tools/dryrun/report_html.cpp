@@ -183,9 +183,10 @@ std::string render_html(const Report& r) {
     o += (i ? ", " : "") + std::string("<code>") + esc(d.logs[i]) + "</code>";
   o += "</p>\n";
   std::string cls = r.delta > 0 ? "up" : r.delta < 0 ? "down" : "";
-  o += "<p class=\"headline\">Spend " + esc(format_usd(d.base.spend)) + " → " +
-       esc(format_usd(d.head.spend)) + " <b class=\"" + cls + "\">" + esc(fmt_delta_usd(r.delta)) +
-       " (" + esc(fmt_pct(r.delta_pct)) + ")</b>";
+  int dec = money_decimals(d.base.spend, d.head.spend);
+  o += "<p class=\"headline\">Spend " + esc(format_usd(d.base.spend, dec)) + " → " +
+       esc(format_usd(d.head.spend, dec)) + " <b class=\"" + cls + "\">" +
+       esc(fmt_delta_usd(r.delta, dec)) + " (" + esc(fmt_pct(r.delta_pct)) + ")</b>";
   if (r.options.fail_if_increase_pct) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g%%", *r.options.fail_if_increase_pct);

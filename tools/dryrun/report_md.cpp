@@ -32,9 +32,10 @@ std::string render_markdown(const Report& r) {
   std::string out;
   out += "### Tollgate dry-run: " + code(d.base.source) + " → " + code(d.head.source) + "\n\n";
   std::string verdict = r.delta > 0 ? "increases" : r.delta < 0 ? "decreases" : "does not change";
-  out += "**Head " + verdict + " spend by " + format_usd(r.delta < 0 ? -r.delta : r.delta) + " (" +
-         fmt_pct(r.delta_pct) + "): " + format_usd(d.base.spend) + " → " +
-         format_usd(d.head.spend) + "** on " + fmt_count(d.records) + " replayed records (" +
+  int dec = money_decimals(d.base.spend, d.head.spend);
+  out += "**Head " + verdict + " spend by " + format_usd(r.delta < 0 ? -r.delta : r.delta, dec) +
+         " (" + fmt_pct(r.delta_pct) + "): " + format_usd(d.base.spend, dec) + " → " +
+         format_usd(d.head.spend, dec) + "** on " + fmt_count(d.records) + " replayed records (" +
          time_range(d) + ").";
   if (r.options.fail_if_increase_pct) {
     char buf[32];

@@ -8,7 +8,7 @@
 namespace tollgate::dryrun {
 
 std::string spend_delta_text(Pico base, Pico head) {
-  return fmt_delta_usd(head - base) + " (" +
+  return fmt_delta_usd(head - base, money_decimals(base, head)) + " (" +
          fmt_pct(pct_change(pico_to_usd(base), pico_to_usd(head))) + ")";
 }
 

@@ -130,8 +130,9 @@ std::string render_text(const Report& r) {
          (r.delta > 0   ? std::string("increases")
           : r.delta < 0 ? "decreases"
                         : "does not change") +
-         " spend by " + format_usd(r.delta < 0 ? -r.delta : r.delta) + " (" + fmt_pct(r.delta_pct) +
-         ")";
+         " spend by " +
+         format_usd(r.delta < 0 ? -r.delta : r.delta, money_decimals(d.base.spend, d.head.spend)) +
+         " (" + fmt_pct(r.delta_pct) + ")";
   if (r.options.fail_if_increase_pct) {
     out += r.threshold_tripped ? "; over the --fail-if-increase threshold of "
                                : "; within the threshold of ";
