@@ -39,8 +39,9 @@ std::vector<MetricRow> total_rows(const Report& r) {
   const SideStats& b = r.data->base;
   const SideStats& h = r.data->head;
   std::vector<MetricRow> rows;
-  rows.push_back(
-      {"spend", format_usd(b.spend), format_usd(h.spend), spend_delta_text(b.spend, h.spend)});
+  int dec = money_decimals(b.spend, h.spend);
+  rows.push_back({"spend", format_usd(b.spend, dec), format_usd(h.spend, dec),
+                  spend_delta_text(b.spend, h.spend)});
   rows.push_back({"requests", fmt_count(b.requests), fmt_count(h.requests),
                   count_delta(b.requests, h.requests)});
   rows.push_back({"calls made (billed)", fmt_count(b.calls), fmt_count(h.calls),
