@@ -329,7 +329,7 @@ class Tracer {
       add(retry, kRetry, "retry");
       add(rag, kRag, "rag");
       add(cache, kCache, "cache");
-      rt.why = "not evaluated: already decided: " + decided;
+      rt.why = "not evaluated, every field it sets is decided: " + decided;
       return rt;
     }
     if (rule.condition) {

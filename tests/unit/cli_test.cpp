@@ -428,7 +428,7 @@ TEST_CASE("explain: every rule, and why each action won or lost") {
   CHECK(has(r.out, "lost: route already set by line 10"));
   CHECK(has(r.out, "ignored: belongs to the route, and this rule did not choose the route"));
   CHECK(has(r.out, "lost: 128 does not tighten max_out 64 set by line 10"));
-  CHECK(has(r.out, "skipped: not evaluated: already decided: route (line 10)"));
+  CHECK(has(r.out, "skipped: not evaluated, every field it sets is decided: route (line 10)"));
   CHECK(std::regex_search(r.out, std::regex("route +cheap")));
 
   Run j = tollgate("explain --json " + dir + "/why.pol --set task=classify --set error=server");
