@@ -115,7 +115,7 @@ TEST_CASE("redis backend: an exhausted budget denies, its spend never passes the
 }
 
 TEST_CASE(
-    "redis backend: store down, fail closed uses up the lease then Unavailable; usage "
+    "redis backend: store down, fail closed uses up the lease then Unavailable, usage "
     "written back on return",
     "[redis]") {
   if (testing::skip_without_redis_server("redis backend outage")) return;

@@ -113,7 +113,7 @@ int64_t leased(const RedisServer& server, int64_t ws) {
 
 }  // namespace
 
-TEST_CASE("replicas in separate processes never pass a shared budget; spend is exact",
+TEST_CASE("replicas in separate processes never pass a shared budget and the spend is exact",
           "[redis][replicas]") {
   if (testing::skip_without_redis_server("replicas share a budget")) return;
   RedisServer server;
