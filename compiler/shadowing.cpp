@@ -3,15 +3,19 @@
 // Each condition is abstracted over the finite domain of checker_domain.h into four regions:
 // where it is surely true / surely false (under-approximations) and where it may be true / may be
 // false (over-approximations). Comparisons of enum, bool and int inputs with constants, `in`
-// lists, has(), and/or/not and bool lets are exact; anything else (strings, floats, budgets,
-// arithmetic) is opaque: surely nothing, maybe anything. Errors follow the semantics: an unset
-// required input makes a comparison neither true nor false, and an unset input with a default
-// reads the default. A rule is shadowed on a field when the region where it may fire is covered
-// by the regions where earlier rules of that field surely fire (and surely set the field).
+// lists, has(), and/or/not and bool lets are exact, and so are string equalities (each literal a
+// string input is compared with is one value, plus one for all other strings); anything else
+// (startswith, floats, budgets, arithmetic) is opaque: surely nothing, maybe anything. Errors
+// follow the semantics: an unset required input makes a comparison neither true nor false, and an
+// unset input with a default reads the default. A rule is shadowed on a field when the region where
+// it may fire is covered by the regions where earlier rules of that field surely fire (and surely
+// set the field).
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <string>
+#include <unordered_map>
 
 #include "compiler/checker_domain.h"
 #include "compiler/checker_internal.h"
@@ -27,7 +31,8 @@ struct Abs {
 
 class Abstraction {
  public:
-  explicit Abstraction(const Program& p) : p_(p), domain_(make_dims(p)) {
+  explicit Abstraction(const Program& p)
+      : p_(p), strings_(collect_strings(p)), domain_(make_dims(p, strings_)) {
     let_memo_.resize(p.lets.size());
     let_done_.resize(p.lets.size(), 0);
   }
@@ -66,10 +71,46 @@ class Abstraction {
   }
 
  private:
-  static Domain make_dims(const Program& p) {
+  using StringBuckets = std::vector<std::unordered_map<std::string, int>>;
+
+  // Per string input, the literals it is compared with (==, !=, in): each is one value of the
+  // dimension, and one more value stands for every other string. Too many literals: opaque.
+  static StringBuckets collect_strings(const Program& p) {
+    StringBuckets out(p.inputs.size());
+    auto add = [&](const Expr& x, const Expr& lit) {
+      if (x.kind != ExprKind::Name || x.ref != NameRef::Input || lit.kind != ExprKind::StringLit)
+        return;
+      if (p.inputs[x.index].type.kind != TypeKind::String) return;
+      auto& m = out[x.index];
+      m.emplace(lit.str_value, static_cast<int>(m.size()));
+    };
+    std::function<void(const Expr&)> walk = [&](const Expr& e) {
+      if (e.kind == ExprKind::Binary &&
+          (e.binary_op == BinaryOp::Eq || e.binary_op == BinaryOp::Ne)) {
+        add(*e.args[0], *e.args[1]);
+        add(*e.args[1], *e.args[0]);
+      } else if (e.kind == ExprKind::In) {
+        for (size_t i = 1; i < e.args.size(); ++i) add(*e.args[0], *e.args[i]);
+      }
+      for (const auto& a : e.args)
+        if (a) walk(*a);
+    };
+    for (const auto& l : p.lets)
+      if (l.value) walk(*l.value);
+    for (const auto& r : p.rules)
+      if (r.condition) walk(*r.condition);
+    for (auto& m : out)
+      if (m.size() > 62) m.clear();
+    return out;
+  }
+
+  static Domain make_dims(const Program& p, const StringBuckets& strings) {
     std::vector<Dim> dims;
-    for (const auto& in : p.inputs) {
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+      const InputDecl& in = p.inputs[i];
       Dim d;
+      if (in.type.kind == TypeKind::String && !strings[i].empty())
+        d.members = static_cast<int>(strings[i].size()) + 1;
       switch (in.type.kind) {
         case TypeKind::Int:
           d.is_int = true;
@@ -100,6 +141,8 @@ class Abstraction {
         return e.index;
       case TypeKind::Enum:
         return p_.enums[in.type.enum_id].members.size() <= 63 ? e.index : -1;
+      case TypeKind::String:
+        return strings_[e.index].empty() ? -1 : e.index;
       default:
         return -1;
     }
@@ -125,6 +168,15 @@ class Abstraction {
           return false;
         s->bits = 1ull << c.index;
         return true;
+      case TypeKind::String: {
+        if (c.kind != ExprKind::StringLit || strings_[input].empty()) return false;
+        auto it = strings_[input].find(c.str_value);
+        // A string no rule compares with (e.g. a default) is in the "every other string" value.
+        int bit =
+            it == strings_[input].end() ? static_cast<int>(strings_[input].size()) : it->second;
+        s->bits = 1ull << bit;
+        return true;
+      }
       default:
         return false;
     }
@@ -302,6 +354,7 @@ class Abstraction {
   }
 
   const Program& p_;
+  StringBuckets strings_;
   Domain domain_;
   std::vector<Abs> let_memo_;
   std::vector<char> let_done_;

@@ -201,6 +201,27 @@ TEST_CASE("deny-can-error follows has() guards through lets and or") {
   CHECK(l->count("deny-can-error") == 1);
 }
 
+TEST_CASE("shadowed-rule: string equality with literals") {
+  auto l =
+      lint(pol("if tenant in [\"acme\", \"beta\"] route a\n"
+               "if tenant == \"beta\" and flag route b\n"
+               "if tenant != \"acme\" route b\n"
+               "if tenant == \"gamma\" route b\n"));
+  INFO(l->dump());
+  CHECK(l->at("shadowed-rule", L + 1, "line 14"));
+  CHECK_FALSE(l->at("shadowed-rule", L + 2));  // every other tenant still gets here
+  CHECK(l->at("shadowed-rule", L + 3, "line 16"));
+  CHECK(l->count("shadowed-rule") == 2);
+
+  // A string input with a default: == and != on the same literal cover every request.
+  auto d = lint(
+      "input {\n  region: string = \"eu\"\n  flag: bool\n}\nroutes { a = \"m\" }\n"
+      "if region == \"eu\" route a\nif region != \"eu\" route a\nif flag route a\n");
+  INFO(d->dump());
+  CHECK(d->at("shadowed-rule", 8, "lines 6, 7"));
+  CHECK(d->count("missing-default") == 0);
+}
+
 TEST_CASE("shadowed-rule: a condition that is never true") {
   auto l = lint(pol("if task == qa and task == chat route a\n"));
   CHECK(l->at("shadowed-rule", L, "condition is never true"));
