@@ -175,8 +175,12 @@ ReserveResult Backend::try_reserve(const CounterId& id, int64_t ws, int64_t amou
         }
         // The local lease cannot cover it: ask for more, then decide whether waiting can help.
         if (c->miss < amount) c->miss = amount;
-        c->kicked = true;
-        wake = true;
+        // One wake-up per sync: a storm of denials on an exhausted budget must not spin the
+        // background thread (it retries exhausted counters once per flush interval).
+        if (!c->kicked) {
+          c->kicked = true;
+          wake = true;
+        }
         const int state = store_.load();
         if (state == kDown) {
           result = ReserveResult::Unavailable;
