@@ -29,6 +29,8 @@ class ByteStream : public antlr4::ANTLRInputStream {
     _data.clear();
     _data.reserve(bytes.size());
     for (char c : bytes) _data.push_back(static_cast<char32_t>(static_cast<unsigned char>(c)));
+    // A UTF-8 byte order mark (some Windows editors write one) reads as whitespace.
+    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") _data[0] = _data[1] = _data[2] = U' ';
     p = 0;
   }
 };

@@ -301,3 +301,12 @@ TEST_CASE("random expressions round-trip through fmt", "[fmt][precedence][random
   }
   CHECK(parsed > 1000);
 }
+
+TEST_CASE("CRLF sources format like LF sources", "[fmt]") {
+  std::string lf = read(kCorpus / "comments.pol");
+  std::string crlf;
+  for (char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  auto a = parse_ok(lf, "lf");
+  auto b = parse_ok(crlf, "crlf");
+  CHECK(format_program(*b) == format_program(*a));
+}

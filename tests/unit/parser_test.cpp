@@ -11,6 +11,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/support/ast_dump.h"
 
@@ -788,4 +790,32 @@ TEST_CASE("fuzz regressions", "[parser][robustness][fuzz]") {
     CHECK(r.diags.all().front().loc.col == c.col);
     CHECK_THAT(r.diags.all().front().message, Catch::Contains(c.message));
   }
+}
+
+TEST_CASE("CRLF line endings and a UTF-8 byte order mark", "[parser]") {
+  Parsed r = parse("\xEF\xBB\xBFpolicy p  # c\r\nif a == 1\r\n  route x\r\n");
+  INFO(r.errors());
+  REQUIRE_FALSE(r.diags.has_errors());
+  CHECK(r.program->header.name == "p");
+  REQUIRE(r.program->comments.size() == 1);
+  CHECK(r.program->comments[0].text == "# c");
+  CHECK(r.program->rules.at(0).actions.at(0).loc.line == 3);
+  CHECK(r.program->rules.at(0).actions.at(0).loc.col == 3);
+}
+
+TEST_CASE("parsing on several threads at once gives the same trees", "[parser][threads]") {
+  const std::string expected = test::dump_program(*parse(kDesignExample).program, true);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        DiagnosticSink diags;
+        auto p = parse_program(kDesignExample, "t.pol", diags);
+        if (diags.has_errors() || test::dump_program(*p, true) != expected) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
 }
