@@ -290,7 +290,7 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
 
   void report(antlr4::Parser* p, const antlr4::Token* found, const antlr4::misc::IntervalSet& set,
               bool unwanted) {
-    if (errors_.size() >= kMaxSyntaxErrors) return;
+    if (errors_.size() > kMaxSyntaxErrors) return;
     bool is_action = false;
     std::string expected = describe_expected(set, p->getVocabulary(), is_action);
     const antlr4::Token* prev = previous_token(found);
@@ -338,7 +338,7 @@ class LexerErrorListener : public antlr4::BaseErrorListener {
   explicit LexerErrorListener(ErrorList& errors) : errors_(errors) {}
   void syntaxError(antlr4::Recognizer*, antlr4::Token*, size_t line, size_t col, const std::string&,
                    std::exception_ptr) override {
-    if (errors_.size() < kMaxSyntaxErrors)
+    if (errors_.size() <= kMaxSyntaxErrors)
       errors_.push_back(
           {{static_cast<uint32_t>(line), static_cast<uint32_t>(col + 1)}, "unexpected character"});
   }

@@ -819,3 +819,12 @@ TEST_CASE("parsing on several threads at once gives the same trees", "[parser][t
   for (auto& th : threads) th.join();
   CHECK(mismatches == std::vector<int>(4, 0));
 }
+
+TEST_CASE("a flood of errors is cut off with a note", "[parser][errors]") {
+  std::string src;
+  for (int i = 0; i < 500; ++i) src += "if a == route x\n";
+  Parsed r = parse(src);
+  REQUIRE(r.diags.all().size() == 51);
+  CHECK(r.diags.all().back().message == "too many errors; stopping");
+  CHECK(r.diags.all().front().loc.line == 1);
+}
