@@ -267,7 +267,7 @@ class ProgramChecker {
           case ActionKind::Route: {
             auto it = scope_.routes.find(a.route);
             if (it == scope_.routes.end())
-              error(a.loc,
+              error(route_name_loc(a),
                     "unknown route '" + a.route + "'" + check::did_you_mean(a.route, route_names));
             else
               a.route_index = it->second;
@@ -298,6 +298,17 @@ class ProgramChecker {
         }
       }
     }
+  }
+
+  // Action::loc is the `route` keyword; point the caret at the name after it when it is there.
+  SourceLoc route_name_loc(const Action& a) const {
+    std::string_view line = source_line(p_.source, a.loc.line);
+    size_t i = a.loc.col ? a.loc.col - 1 : 0;
+    if (line.substr(i, 5) != "route") return a.loc;
+    i += 5;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    if (line.substr(i, a.route.size()) != a.route) return a.loc;
+    return SourceLoc{a.loc.line, static_cast<uint32_t>(i + 1)};
   }
 
   void fill_eval_order() {

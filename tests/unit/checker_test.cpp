@@ -295,7 +295,7 @@ TEST_CASE("routes, budgets, lets and builtins are checked") {
       has_error(*c, kFirst + 1, 13, "budget limit input 'flag' must be int or float, found bool"));
   CHECK(has_error(*c, kFirst + 3, 9, "let 'a' cannot refer to itself"));
   CHECK(has_error(*c, kFirst + 4, 9, "let 'c' refers to let 'd', which is defined later"));
-  CHECK(has_error(*c, kFirst + 6, 9, "unknown route 'stong' (did you mean 'strong'?)"));
+  CHECK(has_error(*c, kFirst + 6, 15, "unknown route 'stong' (did you mean 'strong'?)"));
   CHECK(has_error(*c, kFirst + 7, 4, "budget 'b3' must be read through a view"));
   CHECK(has_error(*c, kFirst + 8, 4, "unknown budget 'b4'"));
   CHECK(has_error(*c, kFirst + 9, 9, "unknown route 'chep' (did you mean 'cheap'?)"));
