@@ -4,6 +4,7 @@
 // up. Built under TSan by run.sh tsan.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,15 +42,16 @@ std::string broken(int n) {
 
 }  // namespace
 
-TEST_CASE("policy handle: reload while deciding, zero failed decisions", "[reload][stress]") {
-  Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
+namespace {
+
+void reload_while_deciding(Backend backend, const int kReloads) {
+  Engine engine(EngineOptions{backend, nullptr, false});
   CompileResult first = engine.compile(version(1), "gw.pol");
   INFO(first.rendered);
   REQUIRE(first.ok());
   PolicyHandle handle(engine, *first.policy);
 
   constexpr int kThreads = 6;
-  constexpr int kReloads = 300;  // alternating good and bad: 150 swaps
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> decisions{0}, failures{0}, generations_seen{0};
 
@@ -92,10 +94,13 @@ TEST_CASE("policy handle: reload while deciding, zero failed decisions", "[reloa
       CHECK(r.rendered.find("nowhere") != std::string::npos);
       CHECK(r.version_hash == handle.current().version_hash());  // the old one keeps serving
     }
-    if (i % 50 == 0) {  // exercise shadow swaps too
+    if (i % 50 == 25) {  // exercise shadow swaps too
       handle.set_candidate(version(i + 1000), "cand.pol");
     }
   }
+  // Let the deciders shadow the last candidate before stopping (bounded wait).
+  for (int w = 0; w < 500 && handle.shadow_stats().decisions == 0; ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop = true;
   for (auto& th : deciders) th.join();
 
@@ -112,6 +117,18 @@ TEST_CASE("policy handle: reload while deciding, zero failed decisions", "[reloa
   CHECK(st.active);
   CHECK(st.decisions + st.skipped >= 1);
   CHECK(st.agree + st.differ == st.decisions);
+}
+
+}  // namespace
+
+TEST_CASE("policy handle: reload while deciding, zero failed decisions", "[reload][stress]") {
+  reload_while_deciding(Backend::Interpreter, 300);  // alternating good and bad: 150 swaps
+}
+
+TEST_CASE("policy handle: reload JIT-compiled versions while deciding", "[reload][stress][jit]") {
+  // Each good version is JIT-compiled on the reloading thread while the deciders run native code
+  // of the previous versions, which must stay mapped until no reader can reach them.
+  reload_while_deciding(Backend::Jit, 100);
 }
 
 TEST_CASE("policy handle: in-flight admissions keep their version; budgets carry over by name",
