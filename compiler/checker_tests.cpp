@@ -77,6 +77,10 @@ class TestChecker {
   // Annotates a given value with the input's type; reports a mismatch.
   void check_value(Expr& v, const Type& want, const std::string& what) {
     if (want.kind == TypeKind::Enum) {
+      if (want.enum_id < 0 || static_cast<size_t>(want.enum_id) >= policy_.enums.size()) {
+        error(v.loc, what + ": the policy was not checked");  // check_program() first
+        return;
+      }
       const EnumDef& en = policy_.enums[want.enum_id];
       if (v.kind != ExprKind::Name) {
         error(v.loc, what + " must be a member of enum '" + en.name +
