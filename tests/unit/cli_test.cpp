@@ -6,11 +6,13 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -34,11 +36,19 @@ Run tollgate(const std::string& args) {
   return r;
 }
 
-// A fresh temporary directory per test case.
+// A fresh temporary directory per test case, removed when the test binary exits.
 std::string temp_dir() {
+  static struct Cleanup {
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  } cleanup;
   char tmpl[] = "/tmp/tollgate-cli-test-XXXXXX";
   char* d = mkdtemp(tmpl);
   REQUIRE(d != nullptr);
+  cleanup.dirs.push_back(d);
   return d;
 }
 
