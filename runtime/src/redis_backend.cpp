@@ -258,12 +258,25 @@ size_t Backend::drop_expired(int64_t /*now_ms*/) {
   return 0;
 }
 
+// Forced rounds until one succeeds or the time is up: a round fails at once while the
+// connection waits out its reconnect backoff, so one attempt is not enough.
+bool Backend::force_until(bool return_all, int timeout_ms) {
+  const int64_t deadline = now_steady() + std::max(0, timeout_ms);
+  for (;;) {
+    const int64_t left = deadline - now_steady();
+    if (request_round(return_all, static_cast<int>(std::max<int64_t>(0, left)))) return true;
+    if (now_steady() >= deadline || stop_.load()) return false;
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::min<int64_t>(10, deadline - now_steady())));
+  }
+}
+
 bool Backend::flush(int timeout_ms) {
-  return request_round(false, timeout_ms);
+  return force_until(false, timeout_ms);
 }
 
 bool Backend::return_leases(int timeout_ms) {
-  return request_round(true, timeout_ms);
+  return force_until(true, timeout_ms);
 }
 
 RedisLedgerStats Backend::stats() const {

@@ -71,6 +71,7 @@ class Backend final : public RedisLedgerBackend {
   void garbage_collect(int64_t now, int64_t wall);
   // Runs a forced round on the background thread and waits for its result.
   bool request_round(bool return_all, int timeout_ms);
+  bool force_until(bool return_all, int timeout_ms);
 
   RedisLedgerOptions opt_;
   std::string replica_id_;

@@ -3,6 +3,8 @@
 // larger lease, must renew its lease before the TTL, or should return an idle one. When Redis is
 // unreachable it voids leases Redis can no longer vouch for, and keeps the usage to report later.
 #include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,6 +37,13 @@ bool reply_int(const redisReply& r, size_t i, int64_t* out) {
 }  // namespace
 
 void Backend::run() {
+  // A write to a connection Redis closed raises SIGPIPE, whose default action kills the host
+  // process. Blocked in this thread (the only one that talks to Redis), the write fails with EPIPE
+  // instead and the signal stays pending here, harmlessly.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
   int64_t last_gc = 0;
   while (true) {
     bool force = false, return_all = false;

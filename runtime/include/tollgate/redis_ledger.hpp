@@ -70,8 +70,8 @@ struct RedisLedgerStats {
 class RedisLedgerBackend : public LedgerBackend {
  public:
   // Reports all locally recorded usage to Redis now and waits until Redis acknowledged it (true)
-  // or timeout_ms passed (false). Also called (bounded by command_timeout_ms) on destruction,
-  // which returns unused leases too.
+  // or timeout_ms passed (false), retrying (reconnecting) meanwhile. Also called (bounded by
+  // command_timeout_ms) on destruction, which returns unused leases too.
   virtual bool flush(int timeout_ms) = 0;
   // Returns every unused lease to Redis now (leases are re-acquired on the next reservation).
   virtual bool return_leases(int timeout_ms) = 0;
