@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -39,8 +40,11 @@ class JsonScan {
   bool string(std::string_view* out, std::string* scratch) {
     if (!eat('"')) return false;
     const char* start = p_;
-    while (p_ < end_ && *p_ != '"' && *p_ != '\\') ++p_;
-    if (p_ >= end_) return false;
+    // memchr is vectorised: one pass for the closing quote, one for an escape before it.
+    const char* q = static_cast<const char*>(std::memchr(p_, '"', end_ - p_));
+    if (!q) return false;
+    const char* bs = static_cast<const char*>(std::memchr(p_, '\\', q - p_));
+    p_ = bs ? bs : q;
     if (*p_ == '"') {
       *out = std::string_view(start, p_ - start);
       ++p_;

@@ -177,10 +177,11 @@ class CanonicalReader : public LogReader {
           }
           case Key::Attrs: {
             if (!s.eat('{')) return "attrs must be an object";
+            size_t n_attr = 0;
             if (s.eat('}')) break;
             for (;;) {
               if (!s.string(&key, &key_scratch_)) return "bad attrs key";
-              uint32_t id = o_.keys->intern(key);
+              uint32_t id = attr_id(n_attr++, key);
               if (!s.eat(':')) return "expected ':' in attrs";
               char c = s.peek();
               if (c == '{' || c == '[') {
@@ -222,9 +223,20 @@ class CanonicalReader : public LogReader {
     return nullptr;
   }
 
+  // Lines of one log repeat their attribute keys in the same order: remember the key seen at
+  // each position so interning is a string compare, not a hash lookup.
+  uint32_t attr_id(size_t pos, std::string_view key) {
+    if (pos < key_cache_.size() && key_cache_[pos].first == key) return key_cache_[pos].second;
+    uint32_t id = o_.keys->intern(key);
+    if (pos >= key_cache_.size()) key_cache_.resize(pos + 1);
+    key_cache_[pos] = {std::string(key), id};
+    return id;
+  }
+
   std::unique_ptr<LineReader> in_;
   ReaderOptions o_;
   std::string scratch_, key_scratch_;
+  std::vector<std::pair<std::string, uint32_t>> key_cache_;
 };
 
 }  // namespace

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <queue>
 #include <unordered_map>
 
+#include "tools/dryrun/str_map.h"
 #include "tools/dryrun/timeparse.h"
 
 namespace tollgate::dryrun {
@@ -15,7 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One log file: its reader and a bounded min-heap (by ts, then arrival) of pooled records.
+// One log file: its reader and a bounded reorder buffer of pooled records. Records arriving in
+// order go to a FIFO run (O(1)); only out-of-order ones pay for the min-heap. The earliest
+// record is the smaller of the run's front and the heap's top.
 class Stream {
  public:
   Stream(std::unique_ptr<LogReader> reader, size_t window, uint64_t* seq)
@@ -24,9 +28,9 @@ class Stream {
     for (size_t i = 0; i < pool_.size(); ++i) free_.push_back(static_cast<uint32_t>(i));
   }
 
-  // The earliest buffered record, refilling the heap first; null when the file is exhausted.
+  // The earliest buffered record, refilling first; null when the file is exhausted.
   LogRecord* top() {
-    while (!done_ && heap_.size() < window_) {
+    while (!done_ && run_.size() + heap_.size() < window_) {
       uint32_t idx = free_.back();
       LogRecord& r = pool_[idx];
       if (!reader_->next(&r)) {
@@ -35,13 +39,24 @@ class Stream {
       }
       free_.pop_back();
       r.seq = (*seq_)++;
-      heap_.push(Entry{r.ts_ms, r.seq, idx});
+      Entry e{r.ts_ms, r.seq, idx};
+      if (run_.empty() || !(run_.back() > e))
+        run_.push_back(e);
+      else
+        heap_.push(e);
     }
-    return heap_.empty() ? nullptr : &pool_[heap_.top().idx];
+    const Entry* e = min_entry();
+    return e ? &pool_[e->idx] : nullptr;
   }
   void pop() {
-    free_.push_back(heap_.top().idx);
-    heap_.pop();
+    bool from_run = !run_.empty() && (heap_.empty() || !(run_.front() > heap_.top()));
+    if (from_run) {
+      free_.push_back(run_.front().idx);
+      run_.pop_front();
+    } else {
+      free_.push_back(heap_.top().idx);
+      heap_.pop();
+    }
   }
   LogReader& reader() { return *reader_; }
 
@@ -52,11 +67,17 @@ class Stream {
     uint32_t idx;
     bool operator>(const Entry& o) const { return ts != o.ts ? ts > o.ts : seq > o.seq; }
   };
+  const Entry* min_entry() const {
+    if (run_.empty()) return heap_.empty() ? nullptr : &heap_.top();
+    if (heap_.empty()) return &run_.front();
+    return run_.front() > heap_.top() ? &heap_.top() : &run_.front();
+  }
   std::unique_ptr<LogReader> reader_;
   size_t window_;
   uint64_t* seq_;
   std::vector<LogRecord> pool_;
   std::vector<uint32_t> free_;
+  std::deque<Entry> run_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
   bool done_ = false;
 };
@@ -102,19 +123,17 @@ const char* const kFieldNames[] = {"route",   "deny",   "allow", "retry", "retry
 class Interner {
  public:
   uint32_t id(std::string_view s) {
-    key_.assign(s.data(), s.size());
-    auto it = ids_.find(key_);
+    auto it = ids_.find(s);
     if (it != ids_.end()) return it->second;
     uint32_t id = static_cast<uint32_t>(names.size());
-    names.push_back(key_);
-    ids_.emplace(key_, id);
+    names.emplace_back(s);
+    ids_.emplace(names.back(), id);
     return id;
   }
   std::vector<std::string> names;
 
  private:
-  std::unordered_map<std::string, uint32_t> ids_;
-  std::string key_;
+  StrMap<uint32_t> ids_;
 };
 
 class Replayer {
@@ -373,7 +392,13 @@ class Replayer {
   void account(Side* side, const LogRecord& rec, uint32_t tenant, uint32_t task, int64_t day,
                int64_t minute, const Outcome& o, Pico logged_cost) {
     SideStats& s = side->stats();
-    Bucket* bs[3] = {&at(s.by_tenant, tenant), &at(s.by_task, task), &s.by_day[day]};
+    // Records arrive in time order: the day bucket and minute slot rarely change.
+    TimeSlots& ts = slots_[side == base_.get() ? 0 : 1];
+    if (day != ts.day) {
+      ts.day = day;
+      ts.day_bucket = &s.by_day[day];  // std::map nodes are stable
+    }
+    Bucket* bs[3] = {&at(s.by_tenant, tenant), &at(s.by_task, task), ts.day_bucket};
     if (rec.attempt == 0) {
       ++s.requests;
       for (Bucket* b : bs) ++b->requests;
@@ -413,7 +438,11 @@ class Replayer {
       b->in_tokens += c.in_billed;
       b->out_tokens += c.out_billed;
     }
-    s.by_minute[minute] += c.cost;
+    if (minute != ts.minute) {
+      ts.minute = minute;
+      ts.minute_spend = &s.by_minute[minute];  // unordered_map references survive rehashing
+    }
+    *ts.minute_spend += c.cost;
   }
 
   static int64_t rag_code(const Decision* d) {
@@ -573,6 +602,12 @@ class Replayer {
   uint64_t seq_ = 0;
   Interner tenants_, tasks_, labels_;
   std::vector<int64_t> label_ids_[2];
+  struct TimeSlots {
+    int64_t day = INT64_MIN, minute = INT64_MIN;
+    Bucket* day_bucket = nullptr;
+    Pico* minute_spend = nullptr;
+  };
+  TimeSlots slots_[2];
   std::unordered_map<std::string, RequestState> pending_;
   std::unordered_map<std::string, RoutePrice> model_price_;
   std::unordered_map<const char*, uint64_t> deny_reasons_[2];

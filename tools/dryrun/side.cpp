@@ -209,9 +209,22 @@ class PolicySide : public Side {
       case InputType::String:
         st = req_.set_string(b.slot, text);
         break;
-      case InputType::Enum:
+      case InputType::Enum: {
+        // Members are few: a scan of the names seen beats hashing the text every record.
+        for (const auto& [name, member] : b.enum_cache) {
+          if (name == text) {
+            st = req_.set_enum(b.slot, member);
+            goto done;
+          }
+        }
         st = req_.set_enum(b.slot, text);
+        if (st == Status::Ok && b.enum_cache.size() < 64) {
+          const auto& members = policy_.inputs()[b.slot].members;
+          for (size_t m = 0; m < members.size(); ++m)
+            if (members[m] == text) b.enum_cache.emplace_back(members[m], static_cast<int>(m));
+        }
         break;
+      }
       case InputType::Int: {
         int64_t v = 0;
         auto r = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -242,6 +255,7 @@ class PolicySide : public Side {
           st = Status::BadValue;
         break;
     }
+  done:
     if (st != Status::Ok) warn(b, text, st);
   }
 
@@ -314,6 +328,7 @@ class PolicySide : public Side {
 
   void charge(const LogRecord& rec, const CallCost& cost) {
     const auto& budgets = policy_.budgets();
+    int32_t keyed_by = -2;  // budgets keyed by the same input share one key computation
     for (size_t i = 0; i < budgets.size(); ++i) {
       const BudgetInfo& b = budgets[i];
       double amount = 0;
@@ -328,7 +343,11 @@ class PolicySide : public Side {
           amount = 1;
           break;
       }
-      ledger_.add(b, policy_.budget_key(static_cast<int>(i), req_), req_.now_ms, amount);
+      if (b.key_input != keyed_by) {
+        budget_key_ = policy_.budget_key(static_cast<int>(i), req_);
+        keyed_by = b.key_input;
+      }
+      ledger_.add(b, budget_key_, req_.now_ms, amount);
     }
   }
 
@@ -340,6 +359,7 @@ class PolicySide : public Side {
   std::vector<InputBinding> bindings_;
   std::vector<uint32_t> route_model_;
   Decision d_;
+  std::string budget_key_;
   std::map<std::string, uint64_t>* warnings_;
 };
 

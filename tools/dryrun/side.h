@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tollgate/tollgate.hpp"
@@ -43,6 +44,8 @@ struct InputBinding {
   std::string value;           // Const
   uint32_t attr = 0;           // Attr
   int64_t fallback_attr = -1;  // PrevError: an explicitly logged attrs.error wins
+  // Enum members already matched by text (name, member index), filled as values are seen.
+  mutable std::vector<std::pair<std::string, int>> enum_cache;
 };
 
 // What the replay knows about the request an attempt belongs to.

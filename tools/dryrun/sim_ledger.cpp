@@ -3,23 +3,51 @@
 
 namespace tollgate::dryrun {
 
-const std::string& SimLedger::make_key(const BudgetInfo& b, std::string_view key) const {
-  scratch_.assign(b.name);
-  scratch_.push_back('\x1f');
-  scratch_.append(key.data(), key.size());
-  return scratch_;
+SimLedger::Table& SimLedger::table(const BudgetInfo& b) const {
+  for (const auto& [info, idx] : aliases_)
+    if (info == &b) return tables_[idx];
+  // First sight of this BudgetInfo address: the same name (a copy of the info) shares counters.
+  size_t idx = tables_.size();
+  for (size_t i = 0; i < tables_.size(); ++i)
+    if (tables_[i].name == b.name) idx = i;
+  if (idx == tables_.size()) {
+    tables_.emplace_back();
+    tables_.back().info = &b;
+    tables_.back().name = b.name;
+  }
+  aliases_.emplace_back(&b, idx);
+  return tables_[idx];
+}
+
+int64_t SimLedger::start(Table& t, int64_t now_ms) {
+  if (now_ms != t.memo_now) {
+    t.memo_now = now_ms;
+    t.memo_start = window_start(t.info->window, now_ms);
+  }
+  return t.memo_start;
+}
+
+SimLedger::Counter* SimLedger::find(Table& t, std::string_view key) {
+  auto it = t.counters.find(key);
+  return it == t.counters.end() ? nullptr : &it.value();
 }
 
 double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const {
-  auto it = counters_.find(make_key(budget, key));
-  if (it == counters_.end()) return 0;
-  return it->second.window == window_start(budget.window, now_ms) ? it->second.spent : 0;
+  Table& t = table(budget);
+  Counter* c = find(t, key);
+  if (!c) return 0;
+  return c->window == start(t, now_ms) ? c->spent : 0;
 }
 
 void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount) {
-  int64_t w = window_start(budget.window, now_ms);
-  auto [it, fresh] = counters_.try_emplace(make_key(budget, key), Counter{w, 0});
-  Counter& c = it->second;
+  Table& t = table(budget);
+  int64_t w = start(t, now_ms);
+  Counter* found = find(t, key);
+  if (!found) {
+    t.counters.emplace(std::string(key), Counter{w, amount});
+    return;
+  }
+  Counter& c = *found;
   if (w > c.window) {
     c.window = w;
     c.spent = 0;
@@ -27,6 +55,12 @@ void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_
     return;  // a late record from a window already closed
   }
   c.spent += amount;
+}
+
+size_t SimLedger::counters() const {
+  size_t n = 0;
+  for (const Table& t : tables_) n += t.counters.size();
+  return n;
 }
 
 }  // namespace tollgate::dryrun

@@ -1,14 +1,17 @@
 // The dry-run's simulated budget ledger: one per replayed side, windowed like the runtime's
 // (tollgate::window_start), charged with each replayed call's cost, tokens and count, and read by
-// the policy's budget views through BudgetReader. Single-threaded by design (a replay is).
+// the policy's budget views through BudgetReader. Single-threaded by design (a replay is), and
+// allocation-free on lookups: counters live in one table per budget, keyed by string_view.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "tollgate/budget.hpp"
+#include "tools/dryrun/str_map.h"
 
 namespace tollgate::dryrun {
 
@@ -16,18 +19,28 @@ class SimLedger : public BudgetReader {
  public:
   double spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const override;
   void add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount);
-  size_t counters() const { return counters_.size(); }
+  size_t counters() const;
 
  private:
   struct Counter {
     int64_t window = 0;
     double spent = 0;
   };
-  const std::string& make_key(const BudgetInfo& b, std::string_view key) const;
-  // One counter per (budget, key) holding its current window: replay runs in time order, so a
-  // counter only moves forward; a record older than the counter's window reads/charges nothing.
-  std::unordered_map<std::string, Counter> counters_;
-  mutable std::string scratch_;  // lookup key, reused so spent() does not allocate
+  // One counter per key holding its current window: replay runs in time order, so a counter only
+  // moves forward; a record older than the counter's window reads/charges nothing.
+  struct Table {
+    const BudgetInfo* info = nullptr;
+    std::string name;
+    StrMap<Counter> counters;
+    // window_start memo: consecutive calls share the record's time.
+    int64_t memo_now = INT64_MIN, memo_start = 0;
+  };
+  static Counter* find(Table& t, std::string_view key);
+  Table& table(const BudgetInfo& b) const;
+  static int64_t start(Table& t, int64_t now_ms);
+
+  mutable std::vector<Table> tables_;
+  mutable std::vector<std::pair<const BudgetInfo*, size_t>> aliases_;
 };
 
 }  // namespace tollgate::dryrun
