@@ -384,7 +384,7 @@ TEST_CASE("route-unpriced fires only when a price table is given and lacks the m
 
 // ---- strict and shipped policies --------------------------------------------------------------
 
-TEST_CASE("--strict turns lint warnings into errors") {
+TEST_CASE("strict mode (--strict) turns lint warnings into errors") {
   auto l = lint(pol("if task in [classify, tag] route a\nif task == tag route b\n"));
   REQUIRE(l->diags.warning_count() > 0);
   REQUIRE(l->diags.error_count() == 0);
