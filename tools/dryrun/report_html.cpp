@@ -176,9 +176,9 @@ std::string render_html(const Report& r) {
        "padding:1px 4px;border-radius:3px;font-size:12px}.ex{font-size:12px;color:#444}"
        "ul{margin:4px 0}</style></head><body>\n";
   o += "<h1>Tollgate dry-run</h1>\n";
-  o += "<p>base <code>" + esc(side_title(d.base)) + "</code><br>head <code>" +
-       esc(side_title(d.head)) + "</code><br>" + fmt_count(d.records) + " records replayed (" +
-       esc(time_range(d)) + ") from ";
+  o += "<p><code>" + esc(side_title(d.base)) + "</code><br><code>" + esc(side_title(d.head)) +
+       "</code><br>" + fmt_count(d.records) + " records replayed (" + esc(time_range(d)) +
+       ") from ";
   for (size_t i = 0; i < d.logs.size(); ++i)
     o += (i ? ", " : "") + std::string("<code>") + esc(d.logs[i]) + "</code>";
   o += "</p>\n";
