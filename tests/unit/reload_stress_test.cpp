@@ -131,7 +131,7 @@ TEST_CASE("policy handle: reload JIT-compiled versions while deciding", "[reload
   reload_while_deciding(Backend::Jit, 100);
 }
 
-TEST_CASE("policy handle: in-flight admissions keep their version; budgets carry over by name",
+TEST_CASE("policy handle: in-flight admissions keep their version, budgets carry over by name",
           "[reload][stress]") {
   Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
   PolicyHandle handle(engine, *engine.compile(version(7), "gw.pol").policy);
