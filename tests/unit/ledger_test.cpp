@@ -65,7 +65,7 @@ TEST_CASE("ledger: units are exact fixed point", "[ledger]") {
   CHECK(to_units(BudgetUnit::Usd, 1e300) == INT64_MAX);
 }
 
-TEST_CASE("ledger: counters are per window; a new window starts at zero", "[ledger]") {
+TEST_CASE("ledger: counters are per window, a new window starts at zero", "[ledger]") {
   Ledger l;
   BudgetInfo b{"m", BudgetUnit::Usd, BudgetWindow::Minute, FailMode::Closed, 0};
   l.add(b, "k", kNow, 1.25);
