@@ -1,6 +1,9 @@
 // Log readers on the tests/data slices of the real traces and format examples. Expected counts
 // and totals were computed independently with Python over the same files (see each comment).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -241,6 +244,39 @@ TEST_CASE("OTel GenAI span example (spec v1.41) and OTLP envelopes") {
   REQUIRE(l.recs.size() == 2);
   CHECK(l.sum_in() == 8);
   CHECK(l.sum_out() == 10);
+}
+
+TEST_CASE("OTel spans as one JSON array") {
+  ReadAll a = ReadAll::text(
+      R"([{"start_time": 1700000000, "attributes": {"gen_ai.usage.input_tokens": 11, "gen_ai.usage.output_tokens": 1}},
+          {"start_time": 1700000001, "attributes": {"gen_ai.usage.input_tokens": 22, "gen_ai.usage.output_tokens": 2}}])",
+      LogFormat::Auto);
+  CHECK(a.format == LogFormat::Otel);
+  REQUIRE(a.recs.size() == 2);
+  CHECK(a.sum_in() == 33);
+  CHECK(a.recs[1].ts_ms == 1700000001000);
+}
+
+TEST_CASE("a corrupt compressed log is reported, not silently truncated") {
+  std::string path = "/tmp/tollgate_dryrun_corrupt_" + std::to_string(::getpid()) + ".zst";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f);
+    const unsigned char bytes[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05};
+    std::fwrite(bytes, 1, sizeof bytes, f);
+    std::fclose(f);
+  }
+  AttrKeys keys;
+  ReadStats stats;
+  ReaderOptions o{&keys, &stats, 0, path, 0};
+  std::string err;
+  auto r = open_log(path, LogFormat::Canonical, o, &err);
+  REQUIRE(r);
+  LogRecord rec;
+  while (r->next(&rec)) {
+  }
+  CHECK_FALSE(r->stream_error().empty());
+  std::remove(path.c_str());
 }
 
 TEST_CASE("LiteLLM spend logs: metadata is a JSON string inside the row") {
