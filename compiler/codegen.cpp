@@ -1,7 +1,9 @@
-// Lowers a checked Program's rules to one native decision function (IRBuilder only; the ORC side
-// lives in jit.cpp). The per-field "decided" state is the rule id of that field, kept in allocas
-// that mem2reg turns into SSA; the Decision is written once at the end through ABI offsets.
+// Lowers a checked Program's rules to a native decision function (IRBuilder only; the ORC side
+// lives in jit.cpp). The state is the Decision itself (reset by the caller, addressed through
+// offsetof-derived ABI offsets): a field is decided when its rule id is set. Large policies are
+// split into chunk functions so code generation stays linear in the number of rules.
 #include <llvm/IR/Constants.h>
+#include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -32,6 +34,7 @@ bool first_route_is_route(const Rule& r) {
 }
 
 const char kNoRoute[] = "no route";
+const char kEvaluationError[] = "evaluation error";
 
 Field field_of(ActionKind k) {
   switch (k) {
@@ -58,7 +61,14 @@ Field field_of(ActionKind k) {
 }  // namespace
 
 Value* Emitter::field_undecided(Field f) {
-  return B.CreateICmpEQ(B.CreateLoad(i32_ty, st_rule[static_cast<int>(f)]), i32(-1));
+  return B.CreateICmpSLT(B.CreateLoad(i32_ty, st_rule[static_cast<int>(f)]), i32(0));
+}
+
+Value* Emitter::load_bool(Value* p) {
+  return B.CreateICmpNE(B.CreateLoad(i8_ty, p), B.getInt8(0));
+}
+void Emitter::store_bool(Value* v, Value* p) {
+  B.CreateStore(B.CreateZExt(v, i8_ty), p);
 }
 
 // Whether action `a` of rule `r` could still make the rule worth evaluating (the interpreter's
@@ -89,19 +99,19 @@ void Emitter::emit_cap(const Rule& r, const Action& a) {
   Value* rule_slot = st_rule[static_cast<int>(out_cap ? Field::MaxOut : Field::MaxIn)];
   ErrSink err(F, "cap.err");
   Val v = expr(*a.arg, err);
-  BasicBlock* tighter = new_block("cap.tighter");
-  BasicBlock* done = new_block("cap.done");
-  B.CreateCondBr(B.CreateICmpSLT(v.v, B.CreateLoad(i64_ty, cap)), tighter, done);
-  B.SetInsertPoint(tighter);
-  B.CreateStore(v.v, cap);
-  B.CreateStore(i32(r.index), rule_slot);
-  B.CreateBr(done);
+  // Branch-free min with attribution only when strictly smaller (tg_apply_cap).
+  Value* cur = B.CreateLoad(i64_ty, cap);
+  Value* tighter = B.CreateICmpSLT(v.v, cur);
+  B.CreateStore(B.CreateSelect(tighter, v.v, cur), cap);
+  B.CreateStore(B.CreateSelect(tighter, i32(r.index), B.CreateLoad(i32_ty, rule_slot)), rule_slot);
   if (err.used()) {
+    BasicBlock* done = new_block("cap.done");
+    B.CreateBr(done);
     B.SetInsertPoint(err.existing());
     count_error(r);
     B.CreateBr(done);
+    B.SetInsertPoint(done);
   }
-  B.SetInsertPoint(done);
 }
 
 // One action of a firing rule, in written order. `chooses_route` (computed when the rule fired)
@@ -142,7 +152,7 @@ void Emitter::emit_action(const Rule& r, const Action& a, Value* chooses_route) 
       B.CreateStore(i32(r.index), st_rule[static_cast<int>(Field::Route)]);
       break;
     case ActionKind::Deny:
-      B.CreateStore(B.getTrue(), st_denied);
+      store_bool(B.getTrue(), st_denied);
       B.CreateStore(i32(-1), st_route);
       B.CreateStore(const_ptr(a.reason.c_str()), st_reason);
       B.CreateStore(i32(r.index), st_rule[static_cast<int>(Field::Route)]);
@@ -156,14 +166,14 @@ void Emitter::emit_action(const Rule& r, const Action& a, Value* chooses_route) 
       bool retry = a.kind == ActionKind::Retry;
       ErrSink err(F, "arg.err");
       Value* arg = int_arg(err);
-      B.CreateStore(B.getTrue(), retry ? st_retry : st_rag);
+      store_bool(B.getTrue(), retry ? st_retry : st_rag);
       B.CreateStore(arg, retry ? st_backoff : st_top_k);
       B.CreateStore(i32(r.index), st_rule[static_cast<int>(retry ? Field::Retry : Field::Rag)]);
       finish_err(err);
       break;
     }
     case ActionKind::RagOff:
-      B.CreateStore(B.getFalse(), st_rag);
+      store_bool(B.getFalse(), st_rag);
       B.CreateStore(i64(0), st_top_k);
       B.CreateStore(i32(r.index), st_rule[static_cast<int>(Field::Rag)]);
       break;
@@ -187,24 +197,45 @@ void Emitter::emit_action(const Rule& r, const Action& a, Value* chooses_route) 
 
 void Emitter::emit_rule(const Rule& r) {
   // Evaluate only if some action could still take effect.
-  Value* guard = B.getFalse();
-  for (const Action& a : r.actions) guard = B.CreateOr(guard, action_can_apply(r, a));
-  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(guard); c && c->isZero()) return;
+  bool always = false;
+  unsigned fields = 0;  // fields whose undecided state keeps the rule alive
+  for (const Action& a : r.actions) {
+    Value* live = action_can_apply(r, a);
+    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(live)) {
+      always |= c->isOne();
+      continue;
+    }
+    fields |= 1u << static_cast<int>(field_of(a.kind));
+  }
+  if (!always && fields == 0) return;
   BasicBlock* next = new_block("rule.next");
-  if (!llvm::isa<llvm::ConstantInt>(guard)) {
+  if (!always) {
+    Value* guard = nullptr;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (!(fields & (1u << f))) continue;
+      Value* u = field_undecided(static_cast<Field>(f));
+      guard = guard ? B.CreateOr(guard, u) : u;
+    }
     BasicBlock* body = new_block("rule.body");
     B.CreateCondBr(guard, body, next);
     B.SetInsertPoint(body);
   }
   ErrSink cerr(F, "cond.err");
   if (r.condition) {
-    Val c = expr(*r.condition, cerr);
     BasicBlock* fire = new_block("rule.fire");
-    B.CreateCondBr(c.v, fire, next);
+    cond_branch(*r.condition, fire, next, cerr);
     B.SetInsertPoint(fire);
   }
-  Value* chooses_route = first_route_is_route(r) ? field_undecided(Field::Route) : B.getFalse();
+  // A single guarding field is known undecided when the rule fires.
+  known_undecided = !always && (fields & (fields - 1)) == 0 ? fields : 0u;
+  Value* chooses_route = B.getFalse();
+  if (first_route_is_route(r)) {
+    chooses_route = known_undecided & (1u << static_cast<int>(Field::Route))
+                        ? B.getTrue()
+                        : field_undecided(Field::Route);
+  }
   for (const Action& a : r.actions) emit_action(r, a, chooses_route);
+  known_undecided = 0;
   B.CreateBr(next);
   if (cerr.used()) {
     B.SetInsertPoint(cerr.existing());
@@ -214,121 +245,115 @@ void Emitter::emit_rule(const Rule& r) {
   B.SetInsertPoint(next);
 }
 
-bool Emitter::emit_decide(std::string* err_out) {
+// Rules per chunk function: small enough that fast-isel and the register allocator stay linear,
+// large enough that the calls are noise.
+constexpr size_t kRulesPerChunk = 48;
+
+// Starts a function (env, out, scratch) -> void: an entry block for allocas, field pointers and
+// input loads, then the body where B is left.
+void Emitter::begin_function(const char* name, bool is_entry) {
   auto* fty = llvm::FunctionType::get(B.getVoidTy(), {ptr_ty, ptr_ty, ptr_ty}, false);
-  F = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, kDecideSymbol, M);
+  F = llvm::Function::Create(
+      fty, is_entry ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage, name, M);
   F->addFnAttr(llvm::Attribute::NoUnwind);
+  if (!is_entry) F->addFnAttr(llvm::Attribute::NoInline);
   F->addParamAttr(1, llvm::Attribute::NoAlias);
   F->addParamAttr(2, llvm::Attribute::NoAlias);
   auto arg = F->arg_begin();
   env = &*arg++;
   out = &*arg++;
   scratch = &*arg;
-  env->setName("env");
-  out->setName("out");
-  scratch->setName("scratch");
-
   BasicBlock* entry = new_block("entry");
+  BasicBlock* body = new_block("body");
   B.SetInsertPoint(entry);
+  entry_term = B.CreateBr(body);
+  B.SetInsertPoint(entry_term);
   const JitAbi& a = in.abi;
-  st_denied = B.CreateAlloca(i1_ty, nullptr, "denied");
-  st_route = B.CreateAlloca(i32_ty, nullptr, "route");
-  st_reason = B.CreateAlloca(ptr_ty, nullptr, "reason");
-  st_max_out = B.CreateAlloca(i64_ty, nullptr, "max_out");
-  st_max_in = B.CreateAlloca(i64_ty, nullptr, "max_in");
-  st_retry = B.CreateAlloca(i1_ty, nullptr, "retry");
-  st_backoff = B.CreateAlloca(i64_ty, nullptr, "backoff");
-  st_rag = B.CreateAlloca(i1_ty, nullptr, "rag");
-  st_top_k = B.CreateAlloca(i64_ty, nullptr, "top_k");
-  st_cache = B.CreateAlloca(i8_ty, nullptr, "cache");
-  for (auto& s : st_rule) s = B.CreateAlloca(i32_ty, nullptr, "rule");
-  st_errors = B.CreateAlloca(i32_ty, nullptr, "errors");
-  st_first_error = B.CreateAlloca(i32_ty, nullptr, "first_error");
   tmp_ptr = B.CreateAlloca(ptr_ty, nullptr, "tmp_ptr");
   tmp_len = B.CreateAlloca(i32_ty, nullptr, "tmp_len");
   tmp_f64 = B.CreateAlloca(f64_ty, nullptr, "tmp_f64");
   tmp_i64 = B.CreateAlloca(i64_ty, nullptr, "tmp_i64");
+  st_denied = field_ptr(out, a.d_denied);
+  st_route = field_ptr(out, a.d_route);
+  st_reason = field_ptr(out, a.d_deny_reason);
+  st_max_out = field_ptr(out, a.d_max_out);
+  st_max_in = field_ptr(out, a.d_max_in);
+  st_retry = field_ptr(out, a.d_retry);
+  st_backoff = field_ptr(out, a.d_backoff);
+  st_rag = field_ptr(out, a.d_rag);
+  st_top_k = field_ptr(out, a.d_top_k);
+  st_cache = field_ptr(out, a.d_cache);
+  for (int f = 0; f < kFieldCount; ++f)
+    st_rule[f] = field_ptr(out, a.d_rule + 4u * static_cast<uint64_t>(f));
+  st_errors = field_ptr(out, a.d_errors);
+  st_first_error = field_ptr(out, a.d_first_error_rule);
+  slots = nullptr;
+  inputs.assign(P.inputs.size(), InputVal{});
+  B.SetInsertPoint(body);
+}
 
-  B.CreateStore(B.getFalse(), st_denied);
-  B.CreateStore(i32(-1), st_route);
-  B.CreateStore(B.CreateLoad(ptr_ty, field_ptr(out, a.d_deny_reason)), st_reason);
-  B.CreateStore(i64(kNoCap), st_max_out);
-  B.CreateStore(i64(kNoCap), st_max_in);
-  B.CreateStore(B.getFalse(), st_retry);
-  B.CreateStore(i64(0), st_backoff);
-  B.CreateStore(B.getFalse(), st_rag);
-  B.CreateStore(i64(0), st_top_k);
-  B.CreateStore(B.getInt8(0), st_cache);
-  for (auto& s : st_rule) B.CreateStore(i32(-1), s);
-  B.CreateStore(i32(0), st_errors);
-  B.CreateStore(i32(-1), st_first_error);
-
-  slots = B.CreateLoad(ptr_ty, field_ptr(env, a.env_slots), "slots");
-  preload_inputs();
-
-  for (int32_t idx : P.eval_order) emit_rule(P.rules.at(static_cast<size_t>(idx)));
-
-  // tg_finish, inlined: "no route", then `on_error deny`.
+// tg_finish, inlined: "no route", then `on_error deny`.
+void Emitter::emit_finish() {
   Value* route_rule = st_rule[static_cast<int>(Field::Route)];
   {
     BasicBlock* none = new_block("no_route");
     BasicBlock* cont = new_block("finish");
-    B.CreateCondBr(
-        B.CreateAnd(field_undecided(Field::Route), B.CreateNot(B.CreateLoad(i1_ty, st_denied))),
-        none, cont);
+    B.CreateCondBr(B.CreateAnd(field_undecided(Field::Route), B.CreateNot(load_bool(st_denied))),
+                   none, cont);
     B.SetInsertPoint(none);
-    B.CreateStore(B.getTrue(), st_denied);
+    store_bool(B.getTrue(), st_denied);
     B.CreateStore(i32(-1), st_route);
     B.CreateStore(const_ptr(kNoRoute), st_reason);
     B.CreateBr(cont);
     B.SetInsertPoint(cont);
   }
-  if (in.ctx->on_error_deny) {
-    BasicBlock* deny = new_block("on_error_deny");
-    BasicBlock* cont = new_block("store");
-    B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(i32_ty, st_errors), i32(0)), deny, cont);
-    B.SetInsertPoint(deny);
-    const auto& reasons = in.ctx->tables.error_reasons;
-    std::vector<llvm::Constant*> table;
-    for (const std::string& s : reasons)
-      table.push_back(llvm::cast<llvm::Constant>(const_ptr(s.c_str())));
-    table.push_back(llvm::cast<llvm::Constant>(const_ptr("evaluation error")));
-    auto* arr_ty = llvm::ArrayType::get(ptr_ty, table.size());
-    auto* gv =
-        new llvm::GlobalVariable(M, arr_ty, true, llvm::GlobalValue::PrivateLinkage,
-                                 llvm::ConstantArray::get(arr_ty, table), "on_error_reasons");
-    Value* first = B.CreateLoad(i32_ty, st_first_error);
-    // Out-of-range (never for a checked policy) reads the last entry, like tg_finish's fallback.
-    Value* in_range = B.CreateICmpULT(first, i32(static_cast<int32_t>(reasons.size())));
-    Value* idx = B.CreateSelect(in_range, B.CreateZExt(first, i64_ty),
-                                i64(static_cast<int64_t>(reasons.size())));
-    Value* slot = B.CreateInBoundsGEP(arr_ty, gv, {i64(0), idx});
-    B.CreateStore(B.getTrue(), st_denied);
-    B.CreateStore(i32(-1), st_route);
-    B.CreateStore(first, route_rule);
-    B.CreateStore(B.CreateLoad(ptr_ty, slot), st_reason);
-    B.CreateBr(cont);
-    B.SetInsertPoint(cont);
-  }
+  if (!in.ctx->on_error_deny) return;
+  BasicBlock* deny = new_block("on_error_deny");
+  BasicBlock* cont = new_block("done");
+  B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(i32_ty, st_errors), i32(0)), deny, cont);
+  B.SetInsertPoint(deny);
+  const auto& reasons = in.ctx->tables.error_reasons;
+  std::vector<llvm::Constant*> table;
+  for (const std::string& s : reasons)
+    table.push_back(llvm::cast<llvm::Constant>(const_ptr(s.c_str())));
+  table.push_back(llvm::cast<llvm::Constant>(const_ptr(kEvaluationError)));
+  auto* arr_ty = llvm::ArrayType::get(ptr_ty, table.size());
+  auto* gv = new llvm::GlobalVariable(M, arr_ty, true, llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(arr_ty, table), "on_error_reasons");
+  Value* first = B.CreateLoad(i32_ty, st_first_error);
+  // Out of range (never for a checked policy) reads the fallback, like tg_finish.
+  Value* in_range = B.CreateICmpULT(first, i32(static_cast<int32_t>(reasons.size())));
+  Value* idx = B.CreateSelect(in_range, B.CreateZExt(first, i64_ty),
+                              i64(static_cast<int64_t>(reasons.size())));
+  Value* slot = B.CreateInBoundsGEP(arr_ty, gv, {i64(0), idx});
+  store_bool(B.getTrue(), st_denied);
+  B.CreateStore(i32(-1), st_route);
+  B.CreateStore(first, route_rule);
+  B.CreateStore(B.CreateLoad(ptr_ty, slot), st_reason);
+  B.CreateBr(cont);
+  B.SetInsertPoint(cont);
+}
 
-  auto store = [&](Value* v, uint64_t off) { B.CreateStore(v, field_ptr(out, off)); };
-  auto store_bool = [&](Value* st, uint64_t off) {
-    store(B.CreateZExt(B.CreateLoad(i1_ty, st), i8_ty), off);
-  };
-  store_bool(st_denied, a.d_denied);
-  store(B.CreateLoad(i32_ty, st_route), a.d_route);
-  store(B.CreateLoad(ptr_ty, st_reason), a.d_deny_reason);
-  store(B.CreateLoad(i64_ty, st_max_out), a.d_max_out);
-  store(B.CreateLoad(i64_ty, st_max_in), a.d_max_in);
-  store_bool(st_retry, a.d_retry);
-  store(B.CreateLoad(i64_ty, st_backoff), a.d_backoff);
-  store_bool(st_rag, a.d_rag);
-  store(B.CreateLoad(i64_ty, st_top_k), a.d_top_k);
-  store(B.CreateLoad(i8_ty, st_cache), a.d_cache);
-  for (int f = 0; f < kFieldCount; ++f)
-    store(B.CreateLoad(i32_ty, st_rule[f]), a.d_rule + 4u * static_cast<uint64_t>(f));
-  store(B.CreateLoad(i32_ty, st_errors), a.d_errors);
-  store(B.CreateLoad(i32_ty, st_first_error), a.d_first_error_rule);
+bool Emitter::emit_decide(std::string* err_out) {
+  init_enum_names();
+  const std::vector<int32_t>& order = P.eval_order;
+  if (order.size() <= kRulesPerChunk) {
+    begin_function(kDecideSymbol, true);
+    for (int32_t idx : order) emit_rule(P.rules.at(static_cast<size_t>(idx)));
+  } else {
+    std::vector<llvm::Function*> chunks;
+    for (size_t start = 0; start < order.size(); start += kRulesPerChunk) {
+      std::string name = "tg_chunk." + std::to_string(chunks.size());
+      begin_function(name.c_str(), false);
+      for (size_t k = start; k < order.size() && k < start + kRulesPerChunk; ++k)
+        emit_rule(P.rules.at(static_cast<size_t>(order[k])));
+      B.CreateRetVoid();
+      chunks.push_back(F);
+    }
+    begin_function(kDecideSymbol, true);
+    for (llvm::Function* c : chunks) B.CreateCall(c, {env, out, scratch});
+  }
+  emit_finish();
   B.CreateRetVoid();
 
   if (!error.empty()) {
@@ -337,7 +362,7 @@ bool Emitter::emit_decide(std::string* err_out) {
   }
   std::string msg;
   llvm::raw_string_ostream os(msg);
-  if (llvm::verifyFunction(*F, &os)) {
+  if (llvm::verifyModule(M, &os)) {
     *err_out = "internal codegen error: " + os.str();
     return false;
   }

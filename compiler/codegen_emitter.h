@@ -80,7 +80,13 @@ class Emitter {
   llvm::Value* load_invariant(llvm::Type* ty, llvm::Value* p);
   Val string_literal(const std::string& s, int32_t id);
   int32_t literal_id(const std::string& s) const;
-  void preload_inputs();
+  InputVal& input(int32_t index);
+  void init_enum_names();
+  void begin_function(const char* name, bool is_entry);
+  void cond_branch(const Expr& e, llvm::BasicBlock* t, llvm::BasicBlock* f, ErrSink& err);
+  llvm::Value* load_bool(llvm::Value* p);
+  void store_bool(llvm::Value* v, llvm::Value* p);
+  void emit_finish();
   std::vector<Val> eval_all(const std::vector<const Expr*>& ops, ErrSink& err);
   bool has_effects(const Expr& e);
   Val merge_phi(const Val& ok, llvm::BasicBlock* ok_bb, llvm::BasicBlock* err_bb);
@@ -129,7 +135,11 @@ class Emitter {
   llvm::Type* f64_ty = nullptr;
   std::vector<InputVal> inputs;
   std::vector<std::vector<Val>> enum_names;  // [enum][member] constant strings
-  // Decision state, kept in allocas (promoted to SSA by mem2reg) and stored to `out` at the end.
+  llvm::Instruction* entry_term = nullptr;
+  unsigned known_undecided = 0;  // Field bits known undecided in the firing rule  // loads/allocas
+                                 // go before the entry block's branch
+  // Decision state: pointers to the fields of `out` (the Decision is the state; the caller reset
+  // it), computed in each function's entry block.
   llvm::Value* st_denied = nullptr;
   llvm::Value* st_route = nullptr;
   llvm::Value* st_reason = nullptr;

@@ -3,6 +3,7 @@
 // counts them), so the success path carries plain values and never tests error flags. Evaluation
 // order mirrors the interpreter (eval_support.h): strict operators evaluate every operand before
 // failing, which matters only when a later operand concatenates (scratch use is observable).
+#include <llvm/IR/CFG.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
 
@@ -111,58 +112,66 @@ Val Emitter::string_literal(const std::string& s, int32_t id) {
   return v;
 }
 
-// Loads every input once in the entry block: the slots cannot change during a decision. Unset
-// inputs read the default exactly as tg_read_input does (EvalContext::defaults).
-void Emitter::preload_inputs() {
+// An input as the current function sees it: loaded once, in the function's entry block, on first
+// use (slots cannot change during a decision). Unset inputs read the default exactly as
+// tg_read_input does (EvalContext::defaults).
+InputVal& Emitter::input(int32_t index) {
+  size_t i = static_cast<size_t>(index);
+  if (inputs.size() < P.inputs.size()) inputs.resize(P.inputs.size());
+  InputVal& iv = inputs.at(i);
+  if (iv.set) return iv;
+  llvm::IRBuilderBase::InsertPointGuard guard(B);
+  B.SetInsertPoint(entry_term);
+  if (!slots) slots = B.CreateLoad(ptr_ty, field_ptr(env, in.abi.env_slots), "slots");
   const JitAbi& a = in.abi;
   const EvalContext& ctx = *in.ctx;
-  inputs.resize(P.inputs.size());
-  for (size_t i = 0; i < P.inputs.size(); ++i) {
-    const InputDecl& d = P.inputs[i];
-    InputVal& iv = inputs[i];
-    int s = static_cast<int>(i);
-    iv.set = B.CreateICmpNE(load_invariant(i8_ty, slot_field(s, a.slot_set)), B.getInt8(0));
-    iv.has_default = i < ctx.has_default.size() && ctx.has_default[i];
-    const Slot* def = iv.has_default ? &ctx.defaults[i] : nullptr;
-    Val raw, dv;
-    switch (d.type.kind) {
-      case TypeKind::Bool:
-        raw.v = B.CreateICmpNE(load_invariant(i64_ty, slot_field(s, a.slot_i)), i64(0));
-        if (def) dv.v = B.getInt1(def->i != 0);
-        break;
-      case TypeKind::Int:
-      case TypeKind::Enum:
-        raw.v = load_invariant(i64_ty, slot_field(s, a.slot_i));
-        if (def) dv.v = i64(def->i);
-        break;
-      case TypeKind::Float:
-        raw.v = load_invariant(f64_ty, slot_field(s, a.slot_i));
-        if (def) dv.v = f64(def->f);
-        break;
-      case TypeKind::String:
-        raw.ptr = load_invariant(ptr_ty, slot_field(s, a.slot_str));
-        raw.len = load_invariant(i32_ty, slot_field(s, a.slot_len));
-        raw.id = load_invariant(i32_ty, slot_field(s, a.slot_str_id));
-        if (def) {
-          dv.ptr = const_ptr(def->str);
-          dv.len = i32(static_cast<int32_t>(def->len));
-          dv.id = i32(def->str_id);
-        }
-        break;
-      default:
-        break;
-    }
-    if (def) {
-      if (raw.v) raw.v = B.CreateSelect(iv.set, raw.v, dv.v);
-      if (raw.ptr) {
-        raw.ptr = B.CreateSelect(iv.set, raw.ptr, dv.ptr);
-        raw.len = B.CreateSelect(iv.set, raw.len, dv.len);
-        raw.id = B.CreateSelect(iv.set, raw.id, dv.id);
+  const InputDecl& d = P.inputs[i];
+  int s = index;
+  iv.set = B.CreateICmpNE(load_invariant(i8_ty, slot_field(s, a.slot_set)), B.getInt8(0));
+  iv.has_default = i < ctx.has_default.size() && ctx.has_default[i];
+  const Slot* def = iv.has_default ? &ctx.defaults[i] : nullptr;
+  Val raw, dv;
+  switch (d.type.kind) {
+    case TypeKind::Bool:
+      raw.v = B.CreateICmpNE(load_invariant(i64_ty, slot_field(s, a.slot_i)), i64(0));
+      if (def) dv.v = B.getInt1(def->i != 0);
+      break;
+    case TypeKind::Int:
+    case TypeKind::Enum:
+      raw.v = load_invariant(i64_ty, slot_field(s, a.slot_i));
+      if (def) dv.v = i64(def->i);
+      break;
+    case TypeKind::Float:
+      raw.v = load_invariant(f64_ty, slot_field(s, a.slot_i));
+      if (def) dv.v = f64(def->f);
+      break;
+    case TypeKind::String:
+      raw.ptr = load_invariant(ptr_ty, slot_field(s, a.slot_str));
+      raw.len = load_invariant(i32_ty, slot_field(s, a.slot_len));
+      raw.id = load_invariant(i32_ty, slot_field(s, a.slot_str_id));
+      if (def) {
+        dv.ptr = const_ptr(def->str);
+        dv.len = i32(static_cast<int32_t>(def->len));
+        dv.id = i32(def->str_id);
       }
-    }
-    iv.val = raw;
+      break;
+    default:
+      break;
   }
-  // Member names of every enum (the bytes tg_enum_name returns), for concatenation and tags.
+  if (def) {
+    if (raw.v) raw.v = B.CreateSelect(iv.set, raw.v, dv.v);
+    if (raw.ptr) {
+      raw.ptr = B.CreateSelect(iv.set, raw.ptr, dv.ptr);
+      raw.len = B.CreateSelect(iv.set, raw.len, dv.len);
+      raw.id = B.CreateSelect(iv.set, raw.id, dv.id);
+    }
+  }
+  iv.val = raw;
+  return iv;
+}
+
+// Member names of every enum (the bytes tg_enum_name returns): module constants.
+void Emitter::init_enum_names() {
   enum_names.resize(P.enums.size());
   for (size_t e = 0; e < P.enums.size(); ++e)
     for (const std::string& m : P.enums[e].members) enum_names[e].push_back(string_literal(m, -1));
@@ -265,7 +274,7 @@ Val Emitter::as_string(const Expr& e, const Val& v) {
 Val Emitter::lower_name(const Expr& e, ErrSink& err) {
   switch (e.ref) {
     case NameRef::Input: {
-      InputVal& iv = inputs.at(static_cast<size_t>(e.index));
+      InputVal& iv = input(e.index);
       if (!iv.has_default) br_err_if(B.CreateNot(iv.set), err, "input.set");
       return iv.val;
     }
@@ -361,6 +370,50 @@ Val Emitter::lower_logic(const Expr& e, ErrSink& err) {
   Val out;
   out.v = phi;
   return out;
+}
+
+// A condition straight into control flow: true -> t, false -> f, error -> err. and/or/not become
+// branches (no i1 phis), with lower_logic's absorption: a flag remembers a left-side error, so
+// `err and false` = false and `err and true` = err (dually for or).
+void Emitter::cond_branch(const Expr& e, BasicBlock* t, BasicBlock* f, ErrSink& err) {
+  if (e.kind == ExprKind::Unary && e.unary_op == UnaryOp::Not) {
+    cond_branch(*e.args[0], f, t, err);
+    return;
+  }
+  if (e.kind != ExprKind::Binary || (e.binary_op != BinaryOp::And && e.binary_op != BinaryOp::Or)) {
+    Val v = expr(e, err);
+    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v.v))
+      B.CreateBr(c->isOne() ? t : f);
+    else
+      B.CreateCondBr(v.v, t, f);
+    return;
+  }
+  bool is_and = e.binary_op == BinaryOp::And;
+  ErrSink lerr(F, "c.lerr");
+  BasicBlock* rhs = new_block("c.rhs");
+  if (is_and)
+    cond_branch(*e.args[0], rhs, f, lerr);
+  else
+    cond_branch(*e.args[0], t, rhs, lerr);
+  if (!lerr.used()) {
+    B.SetInsertPoint(rhs);
+    cond_branch(*e.args[1], t, f, err);
+    return;
+  }
+  B.SetInsertPoint(lerr.existing());
+  B.CreateBr(rhs);
+  B.SetInsertPoint(rhs);
+  auto* left_err = B.CreatePHI(i1_ty, 2, "lerr");
+  for (BasicBlock* pred : llvm::predecessors(rhs))
+    left_err->addIncoming(pred == lerr.existing() ? B.getTrue() : B.getFalse(), pred);
+  // The non-deciding outcome of the right side re-raises a left error.
+  BasicBlock* check = new_block("c.check");
+  if (is_and)
+    cond_branch(*e.args[1], check, f, err);
+  else
+    cond_branch(*e.args[1], t, check, err);
+  B.SetInsertPoint(check);
+  B.CreateCondBr(left_err, err.block(), is_and ? t : f);
 }
 
 // Interpreter rule: both ids >= 0 -> compare ids; otherwise compare bytes (tg_str_eq).
@@ -556,7 +609,7 @@ Val Emitter::lower_call(const Expr& e, ErrSink& err) {
   bool is_int = e.type.kind == TypeKind::Int;
   if (e.builtin == Builtin::Has) {
     const Expr& a = *e.args[0];
-    r.v = inputs.at(static_cast<size_t>(a.index)).set;
+    r.v = input(a.index).set;
     return r;
   }
   std::vector<const Expr*> ops;

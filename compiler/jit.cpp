@@ -11,10 +11,17 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Mem2Reg.h>
+#include <time.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "compiler/codegen.h"
@@ -56,7 +63,7 @@ using namespace llvm::orc;
 
 // Above this many IR instructions the O2 pipeline costs more than it can save (it is
 // super-linear on one big function), so large policies get the fast tier.
-constexpr size_t kOptimizeMaxInstructions = 6000;
+constexpr size_t kOptimizeMaxInstructions = 2500;
 
 constexpr const char* kFastFlag = "tollgate.fast_isel";
 
@@ -95,7 +102,27 @@ size_t instruction_count(const Module& m) {
   return n;
 }
 
-void run_passes(Module& m, bool optimize, TargetMachine* tm) {
+// IR tiers, cheapest last. O2 is the full new-PM pipeline; Light is the handful of function
+// passes that matter for straight-line decision code (SSA, CSE, peepholes, branch folding);
+// Fast runs no IR pass at all and leaves the code to fast-isel.
+enum class Tier { O2, O1, Light, Fast };
+
+const char* tier_name(Tier t) {
+  switch (t) {
+    case Tier::O2:
+      return "O2";
+    case Tier::O1:
+      return "O1";
+    case Tier::Light:
+      return "light";
+    case Tier::Fast:
+      return "fast";
+  }
+  return "?";
+}
+
+void run_passes(Module& m, Tier tier, TargetMachine* tm) {
+  if (tier == Tier::Fast) return;
   LoopAnalysisManager lam;
   FunctionAnalysisManager fam;
   CGSCCAnalysisManager cgam;
@@ -106,17 +133,20 @@ void run_passes(Module& m, bool optimize, TargetMachine* tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  if (optimize) {
-    ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(OptimizationLevel::O2);
-    mpm.run(m, mam);
+  ModulePassManager mpm;
+  if (tier == Tier::O2) {
+    mpm = pb.buildPerModuleDefaultPipeline(OptimizationLevel::O2);
+  } else if (tier == Tier::O1) {
+    mpm = pb.buildPerModuleDefaultPipeline(OptimizationLevel::O1);
   } else {
-    // The decision state lives in allocas; promoting them shrinks what fast-isel has to select.
     FunctionPassManager fpm;
     fpm.addPass(PromotePass());
-    ModulePassManager mpm;
+    fpm.addPass(EarlyCSEPass());
+    fpm.addPass(InstCombinePass());
+    fpm.addPass(SimplifyCFGPass());
     mpm.addPass(createModuleToFunctionPassAdaptor(std::move(fpm)));
-    mpm.run(m, mam);
   }
+  mpm.run(m, mam);
 }
 
 std::string take_message(Error e) {
@@ -215,6 +245,14 @@ namespace {
 
 using DecideFn = void (*)(const EvalEnv*, Decision*, EvalScratch*);
 
+// UBSan's -fsanitize=function reads a signature word just before the callee; JIT code has none
+// (and may start a page), so the indirect call into it must not be instrumented.
+#if defined(__clang__)
+#define TOLLGATE_NO_SANITIZE_FUNCTION __attribute__((no_sanitize("function")))
+#else
+#define TOLLGATE_NO_SANITIZE_FUNCTION
+#endif
+
 class JitEvaluator final : public Evaluator {
  public:
   JitEvaluator(std::shared_ptr<JitHost> host, std::unique_ptr<EvalContext> ctx, JITDylib* jd,
@@ -222,7 +260,7 @@ class JitEvaluator final : public Evaluator {
       : host_(std::move(host)), ctx_(std::move(ctx)), jd_(jd), fn_(fn) {}
   ~JitEvaluator() override { host_->remove(jd_); }
 
-  void decide(const EvalEnv& env, Decision* out) const override {
+  TOLLGATE_NO_SANITIZE_FUNCTION void decide(const EvalEnv& env, Decision* out) const override {
     out->reset();
     EvalScratch scratch;
     fn_(&env, out, &scratch);
@@ -255,6 +293,18 @@ std::unique_ptr<Evaluator> make_jit_evaluator(const std::shared_ptr<JitHost>& ho
                                               const JitOptions& options, std::string* error) {
   std::string local_error;
   if (!error) error = &local_error;
+  static const bool timing = std::getenv("TOLLGATE_JIT_TIMING") != nullptr;
+  // Thread CPU time: the machine is shared, wall time would measure the neighbours.
+  struct Clock {
+    using time_point = double;
+    static double now() {
+      timespec ts;
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+    }
+  };
+  auto ms = [](double a, double b) { return b - a; };
+  Clock::time_point t0 = Clock::now();
   LLJIT* jit = host->get(error);
   if (!jit) return nullptr;
 
@@ -265,20 +315,39 @@ std::unique_ptr<Evaluator> make_jit_evaluator(const std::shared_ptr<JitHost>& ho
   in.abi = jit_abi();
 
   auto llctx = std::make_unique<LLVMContext>();
+  llctx->setDiscardValueNames(
+      !options.dump_ir &&
+      !std::getenv("TOLLGATE_JIT_DUMP"));  // names cost time and memory, nobody reads them
   std::unique_ptr<Module> mod = emit_policy_module(*llctx, jit->getDataLayout(), in, error);
   if (!mod) return nullptr;
+  Clock::time_point t1 = Clock::now();
+  size_t insts = instruction_count(*mod);
 
-  bool optimize =
-      options.level == JitOptLevel::Optimized ||
-      (options.level == JitOptLevel::Auto && instruction_count(*mod) <= kOptimizeMaxInstructions);
-  std::unique_ptr<TargetMachine> tm = host->target_machine();
-  run_passes(*mod, optimize, tm.get());
-  if (!optimize) mod->addModuleFlag(Module::Warning, kFastFlag, 1);
-  if (options.dump_ir) mod->print(errs(), nullptr);
+  Tier tier = options.level == JitOptLevel::Optimized ? Tier::O2
+              : options.level == JitOptLevel::Fast    ? Tier::Fast
+              : insts <= kOptimizeMaxInstructions     ? Tier::O2
+                                                      : Tier::Fast;
+  if (const char* forced = std::getenv("TOLLGATE_JIT_TIER")) {
+    std::string f = forced;
+    tier = f == "O2" ? Tier::O2 : f == "O1" ? Tier::O1 : f == "light" ? Tier::Light : Tier::Fast;
+  }
+  std::unique_ptr<TargetMachine> tm = tier == Tier::Fast ? nullptr : host->target_machine();
+  run_passes(*mod, tier, tm.get());
+  bool fast_isel = tier == Tier::Fast || std::getenv("TOLLGATE_JIT_FASTISEL") != nullptr;
+  if (fast_isel) mod->addModuleFlag(Module::Warning, kFastFlag, 1);
+  if (options.dump_ir || std::getenv("TOLLGATE_JIT_DUMP")) mod->print(errs(), nullptr);
+  Clock::time_point t2 = Clock::now();
 
   void* fn = nullptr;
   JITDylib* jd = host->add(ThreadSafeModule(std::move(mod), std::move(llctx)), &fn, error);
   if (!jd) return nullptr;
+  if (timing) {
+    std::fprintf(stderr,
+                 "tollgate jit: %zu rules, %zu IR insts, %s: emit %.2f ms, passes %.2f ms, "
+                 "codegen+link %.2f ms\n",
+                 program.rules.size(), insts, tier_name(tier), ms(t0, t1), ms(t1, t2),
+                 ms(t2, Clock::now()));
+  }
   return std::make_unique<JitEvaluator>(host, std::move(ctx), jd, reinterpret_cast<DecideFn>(fn));
 }
 

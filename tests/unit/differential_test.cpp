@@ -26,10 +26,14 @@ struct Campaign {
 
 void run_campaign(uint64_t first_seed, uint64_t target_pairs, int requests_per_policy,
                   const RandomPolicyOptions& opts, Campaign* c) {
+  // Alternate the JIT tiers: the auto choice (O2 for these sizes) and the fast tier (no IR
+  // passes, fast-isel) that large policies get.
+  JitOptions tiers[2];
+  tiers[1].level = JitOptLevel::Fast;
   for (uint64_t seed = first_seed; c->pairs < target_pairs; ++seed) {
     std::string src = random_policy_source(seed, opts);
     DualPolicy p;
-    DualStatus st = build_dual(src, &p);
+    DualStatus st = build_dual(src, &p, tiers[seed % 2]);
     if (st == DualStatus::Rejected) {
       ++c->rejected;
       INFO("seed " << seed << " rejected:\n" << p.diagnostics << "\n" << src);
