@@ -189,7 +189,8 @@ class CanonicalReader : public LogReader {
                 o_.stats->note("non-scalar attrs values ignored");
               } else {
                 if (!s.scalar_text(&v, &scratch_)) return "bad attrs value";
-                if (v != "null") r->set_attr(id, v);
+                // attrs keys are distinct (a duplicate key would be kept twice; the first wins).
+                if (v != "null") r->add_attr(id, v);
               }
               if (s.eat(',')) continue;
               if (!s.eat('}')) return "unterminated attrs";

@@ -54,6 +54,13 @@ struct LogRecord {
 
   void clear();
   void set_attr(uint32_t key, std::string_view value);
+  // Appends without looking for an existing key (a reader that knows keys are distinct).
+  void add_attr(uint32_t key, std::string_view value) {
+    if (n_attrs == attrs.size()) attrs.emplace_back();
+    attrs[n_attrs].key = key;
+    attrs[n_attrs].value.assign(value.data(), value.size());
+    ++n_attrs;
+  }
   const std::string* attr(uint32_t key) const {
     for (size_t i = 0; i < n_attrs; ++i)
       if (attrs[i].key == key) return &attrs[i].value;
