@@ -28,8 +28,12 @@ int64_t SimLedger::start(Table& t, int64_t now_ms) {
 }
 
 SimLedger::Counter* SimLedger::find(Table& t, std::string_view key) {
+  if (t.last && *t.last_key == key) return t.last;
   auto it = t.counters.find(key);
-  return it == t.counters.end() ? nullptr : &it.value();
+  if (it == t.counters.end()) return nullptr;
+  t.last_key = &it->first;
+  t.last = &it.value();
+  return t.last;
 }
 
 double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const {
@@ -45,6 +49,8 @@ void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_
   Counter* found = find(t, key);
   if (!found) {
     t.counters.emplace(std::string(key), Counter{w, amount});
+    t.last = nullptr;
+    t.last_key = nullptr;
     return;
   }
   Counter& c = *found;

@@ -34,6 +34,10 @@ class SimLedger : public BudgetReader {
     StrMap<Counter> counters;
     // window_start memo: consecutive calls share the record's time.
     int64_t memo_now = INT64_MIN, memo_start = 0;
+    // The entry found last (a record reads and then charges the same key): points into the
+    // map, so it is dropped whenever an insert may move entries.
+    const std::string* last_key = nullptr;
+    Counter* last = nullptr;
   };
   static Counter* find(Table& t, std::string_view key);
   Table& table(const BudgetInfo& b) const;
