@@ -155,7 +155,13 @@ void Ledger::admit(const Policy& policy, const Request& req, const Estimate& est
                                 : std::numeric_limits<int64_t>::max();
       CounterId id{info.name, info.unit, info.window, hold.key};
       ReserveResult r = backend_->try_reserve(id, hold.window_start, hold.amount, limit_units);
-      if (r == ReserveResult::Unavailable && info.fail == FailMode::Open) continue;
+      if (r == ReserveResult::Unavailable && info.fail == FailMode::Open) {
+        // Overdraft: hold the amount locally so record() still charges the usage; the backend
+        // reconciles it with the shared store when that is reachable again.
+        backend_->add(id, hold.window_start, 0, hold.amount);
+        out->holds_.push_back(std::move(hold));
+        continue;
+      }
       if (r != ReserveResult::Ok) {
         out->pending_ = true;  // so release() returns the holds made so far
         release(*out);

@@ -50,10 +50,13 @@ class DownBackend final : public LedgerBackend {
   ReserveResult try_reserve(const CounterId&, int64_t, int64_t, int64_t) override {
     return ReserveResult::Unavailable;
   }
-  void add(const CounterId&, int64_t, int64_t, int64_t) override {}
+  void add(const CounterId&, int64_t, int64_t committed_delta, int64_t) override {
+    committed += committed_delta;
+  }
   void entries(std::vector<CounterEntry>*) const override {}
   size_t drop_expired(int64_t) override { return 0; }
   const char* name() const override { return "down"; }
+  int64_t committed = 0;  // usage charged while down, to be reconciled later
 };
 
 }  // namespace
@@ -180,7 +183,9 @@ TEST_CASE("ledger: denials name the policy's reason or the exhausted budget", "[
 TEST_CASE("ledger: an unreachable store follows each budget's fail mode", "[ledger]") {
   Engine e(EngineOptions{Backend::Interpreter, nullptr, false});
   Policy p = compile(e);
-  Ledger l(std::make_unique<DownBackend>());
+  auto down = std::make_unique<DownBackend>();
+  DownBackend* store = down.get();
+  Ledger l(std::move(down));
   CHECK(std::string(l.backend().name()) == "down");
   Request req(p);
   req.set_string(p.slot("user"), "u3");
@@ -202,6 +207,9 @@ default route cheap max_out 10
   rq.set_string(q.slot("user"), "u3");
   Admission b = l.admit(q, rq, Estimate{10, 0});
   CHECK(b.admitted());
+  // Fail open still charges what the call used, so it can be reconciled when the store is back.
+  l.record(b, Usage{10, 5, 0, -1});
+  CHECK(store->committed == to_units(BudgetUnit::Requests, 1));
 }
 
 TEST_CASE("ledger: snapshots restore this window's spend and drop ended windows", "[ledger]") {
