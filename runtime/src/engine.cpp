@@ -25,6 +25,7 @@ struct Engine::Impl {
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  if (impl_->options.ledger) impl_->ledger = impl_->options.ledger;
 }
 
 Engine::~Engine() = default;

@@ -38,7 +38,7 @@ if true tag "t:" + task
 )";
 
 struct Fixture {
-  Fixture() : engine(EngineOptions{Backend::Jit, nullptr, false}) {
+  Fixture() : engine(EngineOptions{Backend::Jit, nullptr, false, nullptr}) {
     CompileResult r = engine.compile(kPolicy, "gw.pol");
     if (!r.ok()) std::abort();
     policy.emplace(*r.policy);

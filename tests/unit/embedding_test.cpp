@@ -67,7 +67,7 @@ Policy compile(Engine& e, const char* src) {
 }  // namespace
 
 TEST_CASE("audit: a record is JSON with the documented fields", "[audit]") {
-  Engine e(EngineOptions{Backend::Interpreter, nullptr, false});
+  Engine e(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
   Policy p = compile(e, kLive);
   Ledger& ledger = e.ledger();
   Request req(p);
@@ -138,7 +138,7 @@ TEST_CASE("audit: a record is JSON with the documented fields", "[audit]") {
 }
 
 TEST_CASE("shadow: counters per field and bounded samples", "[shadow]") {
-  Engine e(EngineOptions{Backend::Interpreter, nullptr, false});
+  Engine e(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
   PolicyHandle h(e, compile(e, kLive));
   CHECK_FALSE(h.shadow_stats().active);
   ReloadResult bad = h.set_candidate("policy x\ndefault route nowhere\n");

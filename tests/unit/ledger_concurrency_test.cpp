@@ -78,7 +78,7 @@ TEST_CASE("memory backend: concurrent reservations never pass the limit, totals 
 
 TEST_CASE("ledger: admit/record from many threads against one small budget",
           "[ledger][concurrency]") {
-  Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
+  Engine engine(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
   CompileResult cr = engine.compile(kPolicy, "small.pol");
   INFO(cr.rendered);
   REQUIRE(cr.ok());

@@ -85,7 +85,7 @@ TEST_CASE("ledger: counters are per window, a new window starts at zero", "[ledg
 }
 
 TEST_CASE("ledger: admit reserves, record settles, release returns", "[ledger]") {
-  Engine e(EngineOptions{Backend::Interpreter, nullptr, false});
+  Engine e(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
   Policy p = compile(e);
   Ledger l;
   Request req(p);
@@ -133,7 +133,7 @@ TEST_CASE("ledger: admit reserves, record settles, release returns", "[ledger]")
 }
 
 TEST_CASE("ledger: denials name the policy's reason or the exhausted budget", "[ledger]") {
-  Engine e(EngineOptions{Backend::Interpreter, nullptr, false});
+  Engine e(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
   Policy p = compile(e);
   Ledger l;
   Request req(p);
@@ -181,7 +181,7 @@ TEST_CASE("ledger: denials name the policy's reason or the exhausted budget", "[
 }
 
 TEST_CASE("ledger: an unreachable store follows each budget's fail mode", "[ledger]") {
-  Engine e(EngineOptions{Backend::Interpreter, nullptr, false});
+  Engine e(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
   Policy p = compile(e);
   auto down = std::make_unique<DownBackend>();
   DownBackend* store = down.get();
@@ -268,4 +268,15 @@ TEST_CASE("ledger: drop_expired removes ended windows only", "[ledger]") {
   l.backend().entries(&left);
   REQUIRE(left.size() == 1);
   CHECK(left[0].budget == "monthly");
+}
+
+TEST_CASE("ledger: an engine reads and admits against the ledger its options give", "[ledger]") {
+  auto shared = std::make_shared<Ledger>();
+  EngineOptions options;
+  options.backend = Backend::Interpreter;
+  options.ledger = shared;
+  Engine e(options);
+  CHECK(&e.ledger() == shared.get());
+  Engine fresh(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
+  CHECK(&fresh.ledger() != shared.get());
 }

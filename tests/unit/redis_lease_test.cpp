@@ -233,7 +233,7 @@ budget calls = 1000 requests per tenant per day )") +
 if has(tenant) and calls.ratio > 1.0  deny "never"
 default route cheap max_out 10
 )";
-    Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
+    Engine engine(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
     CompileResult cr = engine.compile(src, "modes.pol");
     INFO(cr.rendered);
     REQUIRE(cr.ok());

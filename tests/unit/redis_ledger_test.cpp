@@ -370,7 +370,7 @@ TEST_CASE("processes admitting through Ledger::admit share per-tenant budgets ex
   std::vector<Child> children;
   for (int i = 0; i < kProcs; ++i) {
     children.push_back(run_child([&, i](int64_t* out) {
-      Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
+      Engine engine(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
       CompileResult cr = engine.compile(kSharedPolicy, "shared.pol");
       if (!cr.ok()) return 2;
       const Policy policy = *cr.policy;

@@ -45,7 +45,7 @@ std::string broken(int n) {
 namespace {
 
 void reload_while_deciding(Backend backend, const int kReloads) {
-  Engine engine(EngineOptions{backend, nullptr, false});
+  Engine engine(EngineOptions{backend, nullptr, false, nullptr});
   CompileResult first = engine.compile(version(1), "gw.pol");
   INFO(first.rendered);
   REQUIRE(first.ok());
@@ -133,7 +133,7 @@ TEST_CASE("policy handle: reload JIT-compiled versions while deciding", "[reload
 
 TEST_CASE("policy handle: in-flight admissions keep their version, budgets carry over by name",
           "[reload][stress]") {
-  Engine engine(EngineOptions{Backend::Interpreter, nullptr, false});
+  Engine engine(EngineOptions{Backend::Interpreter, nullptr, false, nullptr});
   PolicyHandle handle(engine, *engine.compile(version(7), "gw.pol").policy);
   Ledger& ledger = engine.ledger();
   const int64_t now = 1'763'900'000'000;

@@ -23,6 +23,9 @@ struct EngineOptions {
   // Price table used to resolve route models (cost(), `route with no price` lint). May be null.
   std::shared_ptr<const PriceTable> prices;
   bool strict = false;  // lint warnings become errors
+  // The budget ledger policies read and admit against. Null: a fresh in-process ledger. Pass
+  // Ledger(make_ledger_backend("redis://...")) to share budgets across replicas (docs/replicas.md).
+  std::shared_ptr<Ledger> ledger;
 };
 
 struct CompileResult {
