@@ -73,6 +73,8 @@ typedef struct tg_engine_config {
   int strict;                     /* 1: lint warnings are compile errors */
   const char* prices_path;        /* LiteLLM/Portkey price table file or dir; NULL: none */
   const char* ledger_snapshot;    /* restore budget spend from this snapshot if it exists; NULL */
+  const char* ledger_url;         /* NULL or "memory": in-process budgets; "redis://host:port?..."
+                                     shares budgets across replicas (docs/replicas.md) */
 } tg_engine_config;
 
 /* Fills *config with the defaults. */

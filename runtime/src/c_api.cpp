@@ -15,6 +15,7 @@
 #include "tollgate/ledger.hpp"
 #include "tollgate/policy_handle.hpp"
 #include "tollgate/prices.hpp"
+#include "tollgate/redis_ledger.hpp"
 
 using namespace tollgate;
 
@@ -194,6 +195,12 @@ tg_status tg_engine_create(const tg_engine_config* config, tg_engine** out) {
       std::string err;
       opts.prices = PriceTable::load(c.prices_path, &err);
       if (!opts.prices) return fail(TG_ERR_IO, "price table: " + err);
+    }
+    if (c.ledger_url != nullptr && *c.ledger_url) {
+      std::string err;
+      std::unique_ptr<LedgerBackend> backend = make_ledger_backend(c.ledger_url, &err);
+      if (!backend) return fail(TG_ERR_BAD_VALUE, "ledger_url: " + err);
+      opts.ledger = std::make_shared<Ledger>(std::move(backend));
     }
     auto e = std::make_unique<tg_engine>();
     e->engine = std::make_unique<Engine>(std::move(opts));

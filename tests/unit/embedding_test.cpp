@@ -289,7 +289,15 @@ TEST_CASE("c abi: errors, ownership and buffers", "[c_api]") {
   tg_engine_config_init(&cfg2);
   cfg2.use_interpreter = 1;
   cfg2.ledger_snapshot = snap.c_str();
+  cfg2.ledger_url = "memory";
   REQUIRE(tg_engine_create(&cfg2, &e2) == TG_OK);
+  tg_engine* bad = nullptr;
+  tg_engine_config cfg3;
+  tg_engine_config_init(&cfg3);
+  cfg3.ledger_url = "carrier-pigeon://loft";
+  CHECK(tg_engine_create(&cfg3, &bad) == TG_ERR_BAD_VALUE);
+  CHECK(bad == nullptr);
+  CHECK(std::string(tg_last_error()).find("ledger_url") != std::string::npos);
   // (Only counters of the current window are restored: the record above used a fixed 2025
   // time, so nothing of it is current now.)
   tg_engine_destroy(e2);
