@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/test_runner.cpp"  // NOLINT(build/include): the CLI's runner, built into the CLI only
+#include "tools/test_runner.h"
 
 namespace {
 

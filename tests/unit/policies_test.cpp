@@ -1,18 +1,16 @@
 // Every policies/*_test.pol, run in-process through the CLI's test runner with both backends, and
 // the explain tracer checked against Policy::decide on every one of those requests.
-//
-// The CLI's sources are compiled into the `tollgate` executable only, so the two units this test
-// exercises are compiled in here directly.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "compiler/formatter.h"
 #include "compiler/parser.h"
-#include "tools/explain_trace.cpp"  // NOLINT(build/include): see above
-#include "tools/test_runner.cpp"    // NOLINT(build/include)
+#include "tools/explain_trace.h"
+#include "tools/test_runner.h"
 
 namespace {
 
