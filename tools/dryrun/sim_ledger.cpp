@@ -27,33 +27,40 @@ int64_t SimLedger::start(Table& t, int64_t now_ms) {
   return t.memo_start;
 }
 
-SimLedger::Counter* SimLedger::find(Table& t, std::string_view key) {
-  if (t.last && *t.last_key == key) return t.last;
-  auto it = t.counters.find(key);
-  if (it == t.counters.end()) return nullptr;
-  t.last_key = &it->first;
-  t.last = &it.value();
-  return t.last;
+uint32_t SimLedger::key_id(std::string_view key) const {
+  if (last_id_ != UINT32_MAX && last_key_ == key) return last_id_;
+  auto it = key_ids_.find(key);
+  uint32_t id;
+  if (it != key_ids_.end()) {
+    id = it->second;
+  } else {
+    id = static_cast<uint32_t>(key_ids_.size());
+    key_ids_.emplace(std::string(key), id);
+  }
+  last_key_.assign(key.data(), key.size());
+  last_id_ = id;
+  return id;
 }
 
 double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const {
   Table& t = table(budget);
-  Counter* c = find(t, key);
-  if (!c) return 0;
-  return c->window == start(t, now_ms) ? c->spent : 0;
+  uint32_t id = key_id(key);
+  if (id >= t.by_key.size()) return 0;
+  const Counter& c = t.by_key[id];
+  if (!c.live) return 0;
+  return c.window == start(t, now_ms) ? c.spent : 0;
 }
 
 void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount) {
   Table& t = table(budget);
   int64_t w = start(t, now_ms);
-  Counter* found = find(t, key);
-  if (!found) {
-    t.counters.emplace(std::string(key), Counter{w, amount});
-    t.last = nullptr;
-    t.last_key = nullptr;
+  uint32_t id = key_id(key);
+  if (id >= t.by_key.size()) t.by_key.resize(key_ids_.size());
+  Counter& c = t.by_key[id];
+  if (!c.live) {
+    c = Counter{w, amount, true};
     return;
   }
-  Counter& c = *found;
   if (w > c.window) {
     c.window = w;
     c.spent = 0;
@@ -65,7 +72,8 @@ void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_
 
 size_t SimLedger::counters() const {
   size_t n = 0;
-  for (const Table& t : tables_) n += t.counters.size();
+  for (const Table& t : tables_)
+    for (const Counter& c : t.by_key) n += c.live;
   return n;
 }
 
