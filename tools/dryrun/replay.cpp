@@ -469,11 +469,18 @@ class Replayer {
     return cache[route];
   }
 
+  // Deny reasons are policy-owned strings: their address identifies the text, so the label is
+  // built and interned once per reason, not once per changed record.
   int64_t deny_id(const Decision* d) {
+    const char* reason = d ? d->deny_reason : "";
+    auto it = deny_ids_.find(reason);
+    if (it != deny_ids_.end()) return it->second;
     std::string text = "deny \"";
-    text += d ? d->deny_reason : "";
+    text += reason;
     text += "\"";
-    return labels_.id(text);
+    int64_t id = labels_.id(text);
+    deny_ids_.emplace(reason, id);
+    return id;
   }
 
   void compare(const LogRecord& rec, uint32_t tenant, uint32_t task, const Outcome& b,
@@ -611,6 +618,7 @@ class Replayer {
   std::unordered_map<std::string, RequestState> pending_;
   std::unordered_map<std::string, RoutePrice> model_price_;
   std::unordered_map<const char*, uint64_t> deny_reasons_[2];
+  std::unordered_map<const char*, int64_t> deny_ids_;
   std::unordered_map<ChangeKey, size_t, ChangeKeyHash> change_index_;
   std::vector<ChangeKind> kinds_;
 };
