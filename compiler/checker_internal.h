@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compiler/ast.h"
+#include "compiler/ast_text.h"
 #include "compiler/checker.h"
 #include "compiler/diagnostics.h"
 
@@ -23,9 +24,6 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
 std::string join(const std::vector<std::string>& parts, const char* sep);
 // "int", "float", "string", "bool", "enum 'tier'", "list of int", "route".
 std::string type_name(const Program& program, const Type& type);
-const char* builtin_name(Builtin b);
-const char* binary_op_name(BinaryOp op);
-const char* view_name(BudgetView v);
 inline bool is_numeric(const Type& t) {
   return t.kind == TypeKind::Int || t.kind == TypeKind::Float;
 }

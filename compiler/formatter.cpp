@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "compiler/ast_text.h"
 #include "compiler/formatter_internal.h"
 
 namespace tollgate {
@@ -434,35 +435,12 @@ class Formatter {
     emit(units_[us.back()], "  ", "}", &none);  // comments before `}` stay inside the block
   }
 
-  static std::string type_text(const Type& t, const Program& p) {
-    switch (t.kind) {
-      case TypeKind::Bool:
-        return "bool";
-      case TypeKind::Int:
-        return "int";
-      case TypeKind::Float:
-        return "float";
-      case TypeKind::String:
-        return "string";
-      case TypeKind::Enum: {
-        std::string s = "enum(";
-        if (t.enum_id >= 0 && size_t(t.enum_id) < p.enums.size()) {
-          const auto& m = p.enums[size_t(t.enum_id)].members;
-          for (size_t i = 0; i < m.size(); ++i) s += (i ? ", " : "") + m[i];
-        }
-        return s + ")";
-      }
-      default:
-        return "?";
-    }
-  }
-
   void print_inputs(size_t item) {
     size_t width = 0;
     for (const InputDecl& in : p_.inputs) width = std::max(width, in.name.size() + 1);
     print_block(item, "input", [&](int32_t i) {
       const InputDecl& in = p_.inputs.at(size_t(i));
-      std::string s = pad(in.name + ":", width) + " " + type_text(in.type, p_);
+      std::string s = pad(in.name + ":", width) + " " + input_type_text(in.type, p_, ", ");
       if (in.default_value) s += " = " + format_expr(*in.default_value);
       return s;
     });

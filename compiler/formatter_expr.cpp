@@ -1,124 +1,18 @@
 // Expression and action printing for `tollgate fmt`: minimal parentheses by precedence, so that
 // re-parsing the output yields the same tree (comparisons are non-associative, so a comparison
 // operand that is itself a comparison is always parenthesised).
+#include "compiler/ast_text.h"
 #include "compiler/formatter_internal.h"
 
 namespace tollgate::fmt_detail {
 namespace {
 
-// Binding strength, loosest first; mirrors the grammar's expr alternatives.
-enum Prec : int {
-  kOr = 1,
-  kAnd = 2,
-  kNot = 3,
-  kCompare = 4,  // == != < <= > >= startswith endswith contains, in / not in
-  kAdd = 5,
-  kMul = 6,
-  kNeg = 7,
-  kPrimary = 8,
-};
-
 int prec_of(const Expr& e) {
-  switch (e.kind) {
-    case ExprKind::Unary:
-      return e.unary_op == UnaryOp::Not ? kNot : kNeg;
-    case ExprKind::In:
-      return kCompare;
-    case ExprKind::Binary:
-      switch (e.binary_op) {
-        case BinaryOp::Or:
-          return kOr;
-        case BinaryOp::And:
-          return kAnd;
-        case BinaryOp::Add:
-        case BinaryOp::Sub:
-          return kAdd;
-        case BinaryOp::Mul:
-        case BinaryOp::Div:
-        case BinaryOp::Mod:
-          return kMul;
-        default:
-          return kCompare;
-      }
-    case ExprKind::IntLit:
-    case ExprKind::FloatLit:
-      // A folded negative constant (`-5` in a list) prints like a negation.
-      return !e.text.empty() && e.text[0] == '-' ? kNeg : kPrimary;
-    default:
-      return kPrimary;
-  }
-}
-
-const char* op_text(const Expr& e) {
-  switch (e.binary_op) {
-    case BinaryOp::Or:
-      return e.symbolic ? "||" : "or";
-    case BinaryOp::And:
-      return e.symbolic ? "&&" : "and";
-    case BinaryOp::Eq:
-      return "==";
-    case BinaryOp::Ne:
-      return "!=";
-    case BinaryOp::Lt:
-      return "<";
-    case BinaryOp::Le:
-      return "<=";
-    case BinaryOp::Gt:
-      return ">";
-    case BinaryOp::Ge:
-      return ">=";
-    case BinaryOp::Add:
-      return "+";
-    case BinaryOp::Sub:
-      return "-";
-    case BinaryOp::Mul:
-      return "*";
-    case BinaryOp::Div:
-      return "/";
-    case BinaryOp::Mod:
-      return "%";
-    case BinaryOp::StartsWith:
-      return "startswith";
-    case BinaryOp::EndsWith:
-      return "endswith";
-    case BinaryOp::Contains:
-      return "contains";
-  }
-  return "?";
-}
-
-const char* builtin_text(Builtin b) {
-  switch (b) {
-    case Builtin::Min:
-      return "min";
-    case Builtin::Max:
-      return "max";
-    case Builtin::Clamp:
-      return "clamp";
-    case Builtin::Pow:
-      return "pow";
-    case Builtin::Abs:
-      return "abs";
-    case Builtin::Has:
-      return "has";
-    case Builtin::Cost:
-      return "cost";
-  }
-  return "?";
-}
-
-const char* view_text(BudgetView v) {
-  switch (v) {
-    case BudgetView::Spent:
-      return "spent";
-    case BudgetView::Limit:
-      return "limit";
-    case BudgetView::Remaining:
-      return "remaining";
-    case BudgetView::Ratio:
-      return "ratio";
-  }
-  return "?";
+  // A folded negative constant (`-5` in a list) prints like a negation.
+  if ((e.kind == ExprKind::IntLit || e.kind == ExprKind::FloatLit) && !e.text.empty() &&
+      e.text[0] == '-')
+    return kPrecNeg;
+  return operator_precedence(e);
 }
 
 void print(const Expr& e, int min_prec, std::string& out);
@@ -144,32 +38,32 @@ void print(const Expr& e, int min_prec, std::string& out) {
     case ExprKind::Member:
       out += e.text;
       out += '.';
-      out += view_text(e.member);
+      out += view_name(e.member);
       break;
     case ExprKind::Unary:
       if (e.unary_op == UnaryOp::Not) {
         out += e.symbolic ? "!" : "not ";
-        print_arg(a0, kNot, out);
+        print_arg(a0, kPrecNot, out);
       } else {
         out += '-';
         size_t at = out.size();
-        print_arg(a0, kNeg, out);
+        print_arg(a0, kPrecNeg, out);
         if (out.size() > at && out[at] == '-') out.insert(at, " ");  // `- -a`, not `--a`
       }
       break;
     case ExprKind::Binary: {
       // Left-associative levels: the right operand binds one level tighter. Comparisons are
       // non-associative: both operands must bind tighter.
-      bool cmp = prec == kCompare;
+      bool cmp = prec == kPrecCompare;
       print_arg(a0, cmp ? prec + 1 : prec, out);
       out += ' ';
-      out += op_text(e);
+      out += binary_op_spelling(e);
       out += ' ';
       print_arg(a1, prec + 1, out);
       break;
     }
     case ExprKind::In:
-      print_arg(a0, kCompare + 1, out);
+      print_arg(a0, kPrecCompare + 1, out);
       out += e.negated ? " not in [" : " in [";
       for (size_t i = 1; i < e.args.size(); ++i) {
         if (i > 1) out += ", ";
@@ -178,7 +72,7 @@ void print(const Expr& e, int min_prec, std::string& out) {
       out += ']';
       break;
     case ExprKind::Call:
-      out += builtin_text(e.builtin);
+      out += builtin_name(e.builtin);
       out += '(';
       for (size_t i = 0; i < e.args.size(); ++i) {
         if (i > 0) out += ", ";
@@ -241,9 +135,7 @@ std::string format_action(const Action& a) {
     case ActionKind::RagOff:
       return "rag off";
     case ActionKind::Cache:
-      return a.cache == CacheMode::Prompt     ? "cache prompt"
-             : a.cache == CacheMode::Response ? "cache response"
-                                              : "cache off";
+      return std::string("cache ") + cache_mode_name(a.cache);
     case ActionKind::Tag:
       return with_arg("tag");
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "compiler/ast_text.h"
 #include "compiler/eval_support.h"
 #include "compiler/evaluator.h"
 
@@ -57,107 +58,12 @@ struct Val {
 
 // ---- expression text, for action descriptions ------------------------------------------------
 
-int precedence(const Expr& e) {
-  if (e.kind == ExprKind::Binary) {
-    switch (e.binary_op) {
-      case BinaryOp::Or:
-        return 1;
-      case BinaryOp::And:
-        return 2;
-      case BinaryOp::Add:
-      case BinaryOp::Sub:
-        return 5;
-      case BinaryOp::Mul:
-      case BinaryOp::Div:
-      case BinaryOp::Mod:
-        return 6;
-      default:
-        return 4;
-    }
-  }
-  if (e.kind == ExprKind::In) return 4;
-  if (e.kind == ExprKind::Unary) return e.unary_op == UnaryOp::Not ? 3 : 7;
-  return 8;
-}
-
-const char* binary_spelling(const Expr& e) {
-  switch (e.binary_op) {
-    case BinaryOp::Or:
-      return e.symbolic ? "||" : "or";
-    case BinaryOp::And:
-      return e.symbolic ? "&&" : "and";
-    case BinaryOp::Eq:
-      return "==";
-    case BinaryOp::Ne:
-      return "!=";
-    case BinaryOp::Lt:
-      return "<";
-    case BinaryOp::Le:
-      return "<=";
-    case BinaryOp::Gt:
-      return ">";
-    case BinaryOp::Ge:
-      return ">=";
-    case BinaryOp::Add:
-      return "+";
-    case BinaryOp::Sub:
-      return "-";
-    case BinaryOp::Mul:
-      return "*";
-    case BinaryOp::Div:
-      return "/";
-    case BinaryOp::Mod:
-      return "%";
-    case BinaryOp::StartsWith:
-      return "startswith";
-    case BinaryOp::EndsWith:
-      return "endswith";
-    case BinaryOp::Contains:
-      return "contains";
-  }
-  return "?";
-}
-
-const char* builtin_name(Builtin b) {
-  switch (b) {
-    case Builtin::Min:
-      return "min";
-    case Builtin::Max:
-      return "max";
-    case Builtin::Clamp:
-      return "clamp";
-    case Builtin::Pow:
-      return "pow";
-    case Builtin::Abs:
-      return "abs";
-    case Builtin::Has:
-      return "has";
-    case Builtin::Cost:
-      return "cost";
-  }
-  return "?";
-}
-
-const char* view_name(BudgetView v) {
-  switch (v) {
-    case BudgetView::Spent:
-      return "spent";
-    case BudgetView::Limit:
-      return "limit";
-    case BudgetView::Remaining:
-      return "remaining";
-    case BudgetView::Ratio:
-      return "ratio";
-  }
-  return "?";
-}
-
 std::string expr_text(const Expr& e);
 
 std::string operand_text(const Expr& e, int parent, bool right) {
   std::string t = expr_text(e);
-  int p = precedence(e);
-  return (p < parent || (right && p == parent && p >= 4)) ? "(" + t + ")" : t;
+  int p = operator_precedence(e);
+  return (p < parent || (right && p == parent && p >= kPrecCompare)) ? "(" + t + ")" : t;
 }
 
 std::string expr_text(const Expr& e) {
@@ -183,17 +89,18 @@ std::string expr_text(const Expr& e) {
       return e.text + "." + view_name(e.member);
     }
     case ExprKind::Unary: {
-      int p = precedence(e);
+      int p = operator_precedence(e);
       std::string op = e.unary_op == UnaryOp::Neg ? "-" : (e.symbolic ? "!" : "not ");
       return op + operand_text(*e.args[0], p, false);
     }
     case ExprKind::Binary: {
-      int p = precedence(e);
-      return operand_text(*e.args[0], p, false) + " " + binary_spelling(e) + " " +
+      int p = operator_precedence(e);
+      return operand_text(*e.args[0], p, false) + " " + binary_op_spelling(e) + " " +
              operand_text(*e.args[1], p, true);
     }
     case ExprKind::In: {
-      std::string t = operand_text(*e.args[0], 5, false) + (e.negated ? " not in [" : " in [");
+      std::string t =
+          operand_text(*e.args[0], kPrecAdd, false) + (e.negated ? " not in [" : " in [");
       for (size_t i = 1; i < e.args.size(); ++i) t += (i > 1 ? ", " : "") + expr_text(*e.args[i]);
       return t + "]";
     }
@@ -223,9 +130,7 @@ std::string action_text(const Action& a) {
     case ActionKind::RagOff:
       return "rag off";
     case ActionKind::Cache:
-      return std::string("cache ") + (a.cache == CacheMode::Prompt     ? "prompt"
-                                      : a.cache == CacheMode::Response ? "response"
-                                                                       : "off");
+      return std::string("cache ") + cache_mode_name(a.cache);
     case ActionKind::Tag:
       return "tag " + (a.arg ? expr_text(*a.arg) : "?");
   }

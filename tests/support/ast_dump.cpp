@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "compiler/ast_text.h"
+
 namespace tollgate::test {
 namespace {
 
@@ -16,113 +18,6 @@ std::string fmt_double(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
-}
-
-const char* binary_name(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Or:
-      return "or";
-    case BinaryOp::And:
-      return "and";
-    case BinaryOp::Eq:
-      return "==";
-    case BinaryOp::Ne:
-      return "!=";
-    case BinaryOp::Lt:
-      return "<";
-    case BinaryOp::Le:
-      return "<=";
-    case BinaryOp::Gt:
-      return ">";
-    case BinaryOp::Ge:
-      return ">=";
-    case BinaryOp::Add:
-      return "+";
-    case BinaryOp::Sub:
-      return "-";
-    case BinaryOp::Mul:
-      return "*";
-    case BinaryOp::Div:
-      return "/";
-    case BinaryOp::Mod:
-      return "%";
-    case BinaryOp::StartsWith:
-      return "startswith";
-    case BinaryOp::EndsWith:
-      return "endswith";
-    case BinaryOp::Contains:
-      return "contains";
-  }
-  return "?";
-}
-
-const char* builtin_name(Builtin b) {
-  switch (b) {
-    case Builtin::Min:
-      return "min";
-    case Builtin::Max:
-      return "max";
-    case Builtin::Clamp:
-      return "clamp";
-    case Builtin::Pow:
-      return "pow";
-    case Builtin::Abs:
-      return "abs";
-    case Builtin::Has:
-      return "has";
-    case Builtin::Cost:
-      return "cost";
-  }
-  return "?";
-}
-
-const char* view_name(BudgetView v) {
-  switch (v) {
-    case BudgetView::Spent:
-      return "spent";
-    case BudgetView::Limit:
-      return "limit";
-    case BudgetView::Remaining:
-      return "remaining";
-    case BudgetView::Ratio:
-      return "ratio";
-  }
-  return "?";
-}
-
-const char* cache_name(CacheMode m) {
-  switch (m) {
-    case CacheMode::Off:
-      return "off";
-    case CacheMode::Prompt:
-      return "prompt";
-    case CacheMode::Response:
-      return "response";
-  }
-  return "?";
-}
-
-std::string type_name(const Type& t, const Program& p) {
-  switch (t.kind) {
-    case TypeKind::Bool:
-      return "bool";
-    case TypeKind::Int:
-      return "int";
-    case TypeKind::Float:
-      return "float";
-    case TypeKind::String:
-      return "string";
-    case TypeKind::Enum: {
-      std::string s = "enum(";
-      if (t.enum_id >= 0 && size_t(t.enum_id) < p.enums.size()) {
-        const auto& m = p.enums[size_t(t.enum_id)].members;
-        for (size_t i = 0; i < m.size(); ++i) s += (i ? "," : "") + m[i];
-      }
-      return s + ")";
-    }
-    default:
-      return "?";
-  }
 }
 
 std::string opt_expr(const ExprPtr& e, bool with_locs) {
@@ -150,7 +45,7 @@ std::string dump_expr(const Expr& e, bool w) {
       return std::string("(") + (e.unary_op == UnaryOp::Not ? (e.symbolic ? "!" : "not") : "neg") +
              l + " " + (e.args.empty() ? "null" : dump_expr(*e.args[0], w)) + ")";
     case ExprKind::Binary: {
-      std::string op = binary_name(e.binary_op);
+      std::string op = binary_op_name(e.binary_op);
       if (e.symbolic) op = e.binary_op == BinaryOp::And ? "&&" : "||";
       std::string s = "(" + op + l;
       for (const auto& a : e.args) s += " " + dump_expr(*a, w);
@@ -183,8 +78,8 @@ std::string dump_program(const Program& p, bool w) {
       case ItemKind::Inputs:
         out << "inputs" << at(p.inputs_loc, w) << "\n";
         for (const InputDecl& in : p.inputs)
-          out << "  input" << at(in.loc, w) << " " << in.name << ": " << type_name(in.type, p)
-              << " = " << opt_expr(in.default_value, w) << "\n";
+          out << "  input" << at(in.loc, w) << " " << in.name << ": "
+              << input_type_text(in.type, p, ",") << " = " << opt_expr(in.default_value, w) << "\n";
         break;
       case ItemKind::Routes:
         out << "routes" << at(p.routes_loc, w) << "\n";
@@ -242,7 +137,7 @@ std::string dump_program(const Program& p, bool w) {
               out << "rag off";
               break;
             case ActionKind::Cache:
-              out << "cache " << cache_name(a.cache);
+              out << "cache " << cache_mode_name(a.cache);
               break;
             case ActionKind::Tag:
               out << "tag " << opt_expr(a.arg, w);
