@@ -40,20 +40,11 @@ class JsonScan {
   bool string(std::string_view* out, std::string* scratch) {
     if (!eat('"')) return false;
     const char* start = p_;
-    // Keys and values are mostly short: a byte loop over the first 32 bytes beats two library
-    // calls; longer strings take memchr (vectorised): one pass for the closing quote, one for an
-    // escape before it.
-    const char* q = p_;
-    const char* lim = end_ - p_ > 32 ? p_ + 32 : end_;
-    while (q < lim && *q != '"' && *q != '\\') ++q;
-    if (q == lim) {
-      if (lim == end_) return false;
-      const char* qq = static_cast<const char*>(std::memchr(q, '"', end_ - q));
-      if (!qq) return false;
-      const char* bs = static_cast<const char*>(std::memchr(q, '\\', qq - q));
-      q = bs ? bs : qq;
-    }
-    p_ = q;
+    // memchr is vectorised: one pass for the closing quote, one for an escape before it.
+    const char* q = static_cast<const char*>(std::memchr(p_, '"', end_ - p_));
+    if (!q) return false;
+    const char* bs = static_cast<const char*>(std::memchr(p_, '\\', q - p_));
+    p_ = bs ? bs : q;
     if (*p_ == '"') {
       *out = std::string_view(start, p_ - start);
       ++p_;
