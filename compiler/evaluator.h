@@ -60,4 +60,47 @@ std::unique_ptr<Evaluator> make_interpreter(const Program& program, const Policy
 std::unique_ptr<Evaluator> make_jit_evaluator(const Program& program, const PolicyTables& tables,
                                               std::string* error);
 
+// ---- tracing (`tollgate explain`, `tollgate test --coverage`) -------------------------------
+// The interpreter reports what it does to an observer, so tools trace the reference semantics
+// instead of re-implementing them. Plain decide() never calls an observer (it is a separate
+// instantiation of the evaluation loop), so tracing costs the decide path nothing.
+
+enum class ConditionResult : uint8_t { True, False, Error };
+
+// One action of a firing rule, reported after the interpreter handled it (in written order).
+struct ActionEvent {
+  int32_t rule = -1;           // Program::rules index
+  uint32_t action = 0;         // index in Rule::actions
+  bool ignored = false;        // a cap on a routing rule that did not choose the route (or a deny)
+  bool decided = false;        // its field was already decided (not applied)
+  bool arg_error = false;      // its argument failed to evaluate (error counted, not applied)
+  bool applied = false;        // changed the decision (a cap: tightened it; a tag: stored)
+  int32_t prior_rule = -1;     // the rule that held the field before this action
+  int64_t prior_cap = kNoCap;  // caps: the cap before this action
+  int64_t value = 0;           // the int argument (caps, backoff, top_k)
+  const char* text = nullptr;  // tags: the tag's text (valid during the callback only)
+  uint32_t text_len = 0;
+};
+
+class EvalObserver {
+ public:
+  virtual ~EvalObserver() = default;
+  // A rule in evaluation order that was not evaluated: every field it could set was decided.
+  virtual void on_skip(int32_t rule, const Decision& d) = 0;
+  // An evaluated rule's condition (a rule without one is True); True means it fires and its
+  // actions follow. `d` is the decision before its actions.
+  virtual void on_condition(int32_t rule, ConditionResult c, const Decision& d) = 0;
+  virtual void on_action(const ActionEvent& e, const Decision& d) = 0;
+  // After the last rule, before the end-of-decision fixups (no route, on_error deny).
+  virtual void on_rules_done(const Decision& d) = 0;
+};
+
+// The interpreter with a traced decide. decide_traced makes the same decision as decide.
+class TracingEvaluator : public Evaluator {
+ public:
+  virtual void decide_traced(const EvalEnv& env, Decision* out, EvalObserver* observer) const = 0;
+};
+std::unique_ptr<TracingEvaluator> make_tracing_interpreter(const Program& program,
+                                                           const PolicyTables& tables);
+
 }  // namespace tollgate

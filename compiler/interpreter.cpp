@@ -95,7 +95,7 @@ struct Frame {
   int let_depth;
 };
 
-class Interpreter final : public Evaluator {
+class Interpreter final : public TracingEvaluator {
  public:
   Interpreter(const Program& program, const PolicyTables& tables)
       : program_(program), ctx_(make_eval_context(program, tables)) {
@@ -145,28 +145,45 @@ class Interpreter final : public Evaluator {
     }
   }
 
-  void decide(const EvalEnv& env, Decision* out) const override {
+  void decide(const EvalEnv& env, Decision* out) const override { run<false>(env, out, nullptr); }
+
+  void decide_traced(const EvalEnv& env, Decision* out, EvalObserver* observer) const override {
+    run<true>(env, out, observer);
+  }
+
+ private:
+  // kTrace selects the traced instantiation: the untraced one has no observer calls at all.
+  template <bool kTrace>
+  void run(const EvalEnv& env, Decision* out, EvalObserver* obs) const {
     out->reset();
     EvalScratch scratch;
     Frame fr{ctx_.get(), &env, &scratch, 0};
     for (int32_t idx : order_) {
       const Rule& rule = program_.rules[idx];
       const RuleMeta& m = meta_[idx];
-      if (!live(m, *out)) continue;
+      if (!live(m, *out)) {
+        if constexpr (kTrace) obs->on_skip(idx, *out);
+        continue;
+      }
       if (rule.condition) {
         Value c = eval(*rule.condition, fr);
         if (c.kind != Value::Bool) {
           tg_note_error(out, idx);
+          if constexpr (kTrace) obs->on_condition(idx, ConditionResult::Error, *out);
           continue;
         }
-        if (!c.b) continue;
+        if (!c.b) {
+          if constexpr (kTrace) obs->on_condition(idx, ConditionResult::False, *out);
+          continue;
+        }
       }
-      apply(rule, m, idx, fr, out);
+      if constexpr (kTrace) obs->on_condition(idx, ConditionResult::True, *out);
+      apply<kTrace>(rule, m, idx, fr, out, obs);
     }
+    if constexpr (kTrace) obs->on_rules_done(*out);
     tg_finish(ctx_.get(), out);
   }
 
- private:
   static bool live(const RuleMeta& m, const Decision& d) {
     return m.standalone_cap || m.tag || (m.route_or_deny && d.rule[kRouteField] < 0) ||
            (m.retry && d.rule[kRetryField] < 0) || (m.rag && d.rule[kRagField] < 0) ||
@@ -188,61 +205,99 @@ class Interpreter final : public Evaluator {
     return true;
   }
 
-  void apply(const Rule& rule, const RuleMeta& m, int32_t idx, Frame& fr, Decision* out) const {
+  // Applies a firing rule's actions in written order. The traced instantiation reports each one to
+  // the observer; in the untraced one the ActionEvent writes are dead stores the optimiser drops.
+  template <bool kTrace>
+  void apply(const Rule& rule, const RuleMeta& m, int32_t idx, Frame& fr, Decision* out,
+             EvalObserver* obs) const {
     // A cap on a routing rule belongs to the route: it applies only if this rule chooses it.
     const bool chooses_route = m.first_route_is_route && out->rule[kRouteField] < 0;
-    for (const Action& a : rule.actions) {
+    for (size_t k = 0; k < rule.actions.size(); ++k) {
+      const Action& a = rule.actions[k];
+      ActionEvent ev;
+      // The field an action sets (caps: their own; tags: none), and whether it was already decided.
+      auto decided = [&](int field) {
+        if constexpr (kTrace) ev.prior_rule = out->rule[field];
+        if (out->rule[field] < 0) return false;
+        if constexpr (kTrace) ev.decided = true;
+        return true;
+      };
       switch (a.kind) {
         case ActionKind::Route:
-          if (out->rule[kRouteField] < 0) {
-            out->route = a.route_index;
-            out->rule[kRouteField] = idx;
-          }
+          if (decided(kRouteField)) break;
+          out->route = a.route_index;
+          out->rule[kRouteField] = idx;
+          ev.applied = true;
           break;
         case ActionKind::Deny:
-          if (out->rule[kRouteField] < 0) {
-            out->denied = true;
-            out->route = -1;
-            out->deny_reason = a.reason.c_str();
-            out->rule[kRouteField] = idx;
-          }
+          if (decided(kRouteField)) break;
+          out->denied = true;
+          out->route = -1;
+          out->deny_reason = a.reason.c_str();
+          out->rule[kRouteField] = idx;
+          ev.applied = true;
           break;
         case ActionKind::MaxOut:
         case ActionKind::MaxIn: {
-          if (m.route_or_deny && !chooses_route) break;
+          if (m.route_or_deny && !chooses_route) {
+            ev.ignored = true;
+            break;
+          }
           int64_t v;
-          if (!int_arg(a.arg.get(), idx, fr, out, &v)) break;
-          tg_apply_cap(out, a.kind == ActionKind::MaxOut ? kMaxOutField : kMaxInField, v, idx);
+          if (!int_arg(a.arg.get(), idx, fr, out, &v)) {
+            ev.arg_error = true;
+            break;
+          }
+          const int field = a.kind == ActionKind::MaxOut ? kMaxOutField : kMaxInField;
+          if constexpr (kTrace) {
+            ev.value = v;
+            ev.prior_rule = out->rule[field];
+            ev.prior_cap = field == kMaxOutField ? out->max_out : out->max_in;
+            ev.applied = v < ev.prior_cap;
+          }
+          tg_apply_cap(out, field, v, idx);
           break;
         }
         case ActionKind::Retry: {
-          if (out->rule[kRetryField] >= 0) break;
+          if (decided(kRetryField)) break;
           int64_t v;
-          if (!int_arg(a.arg.get(), idx, fr, out, &v)) break;
+          if (!int_arg(a.arg.get(), idx, fr, out, &v)) {
+            ev.arg_error = true;
+            break;
+          }
           out->retry = true;
           out->backoff_ms = v;
           out->rule[kRetryField] = idx;
+          ev.value = v;
+          ev.applied = true;
           break;
         }
         case ActionKind::Rag: {
-          if (out->rule[kRagField] >= 0) break;
+          if (decided(kRagField)) break;
           int64_t v;
-          if (!int_arg(a.arg.get(), idx, fr, out, &v)) break;
+          if (!int_arg(a.arg.get(), idx, fr, out, &v)) {
+            ev.arg_error = true;
+            break;
+          }
           out->rag = true;
           out->top_k = v;
           out->rule[kRagField] = idx;
+          ev.value = v;
+          ev.applied = true;
           break;
         }
         case ActionKind::RagOff:
-          if (out->rule[kRagField] >= 0) break;
+          if (decided(kRagField)) break;
           out->rag = false;
           out->top_k = 0;
           out->rule[kRagField] = idx;
+          ev.applied = true;
           break;
         case ActionKind::Cache:
-          if (out->rule[kCacheField] >= 0) break;
+          if (decided(kCacheField)) break;
           out->cache = a.cache;
           out->rule[kCacheField] = idx;
+          ev.applied = true;
           break;
         case ActionKind::Tag: {
           if (!a.arg) break;
@@ -251,11 +306,23 @@ class Interpreter final : public Evaluator {
           uint32_t n;
           if (!text_of(v, &s, &n)) {
             tg_note_error(out, idx);
+            ev.arg_error = true;
             break;
           }
+          const uint16_t dropped = out->tags_dropped;
           tg_add_tag(out, s, n);
+          if constexpr (kTrace) {
+            ev.text = s;
+            ev.text_len = n;
+            ev.applied = out->tags_dropped == dropped;
+          }
           break;
         }
+      }
+      if constexpr (kTrace) {
+        ev.rule = idx;
+        ev.action = static_cast<uint32_t>(k);
+        obs->on_action(ev, *out);
       }
     }
   }
@@ -612,6 +679,11 @@ class Interpreter final : public Evaluator {
 }  // namespace
 
 std::unique_ptr<Evaluator> make_interpreter(const Program& program, const PolicyTables& tables) {
+  return std::make_unique<Interpreter>(program, tables);
+}
+
+std::unique_ptr<TracingEvaluator> make_tracing_interpreter(const Program& program,
+                                                           const PolicyTables& tables) {
   return std::make_unique<Interpreter>(program, tables);
 }
 

@@ -1,7 +1,6 @@
-// `tollgate explain`: a tracing re-evaluation of a policy for one request. It walks the rules in
-// evaluation order with the interpreter's semantics (CONTRACT "Semantics", the shared helpers of
-// compiler/eval_support.h) and records, per rule, whether it was evaluated, fired or erred, and per
-// action whether it won or lost its field and why. Its own Decision must equal Policy::decide's;
+// `tollgate explain`: a traced run of the reference interpreter for one request. It records, in
+// evaluation order, per rule whether it was evaluated, fired or erred, and per action whether it
+// won or lost its field and why. Its own Decision must equal Policy::decide's;
 // explain checks that on every run and tests check it on every policy.
 #pragma once
 
@@ -46,13 +45,13 @@ struct RuleTrace {
   std::vector<ActionTrace> actions;
 };
 
-struct EvalContext;
+class TracingEvaluator;
 
 struct Trace {
   std::vector<RuleTrace> rules;  // evaluation order (non-default rules, then default)
   Decision decision;             // the tracer's own decision
   // Owns the strings `decision.deny_reason` may point to (the on_error reasons).
-  std::shared_ptr<const EvalContext> context;
+  std::shared_ptr<const TracingEvaluator> evaluator;
   bool no_route_deny = false;  // denied at the end for want of a route
   bool on_error_deny = false;  // denied at the end by `on_error deny`
 };
