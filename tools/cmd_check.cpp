@@ -113,6 +113,7 @@ int cmd_check(int argc, char** argv) {
   options.backend = Backend::Interpreter;  // checking needs no native code
   options.prices = prices;
   options.strict = strict;
+  options.lints = true;
   Engine engine(options);
   Counts counts;
   for (const std::string& p : policies) check_policy(engine, p, strict, &counts);

@@ -5,11 +5,15 @@
 #include <algorithm>
 #include <exception>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "compiler/checker.h"
 #include "compiler/diagnostics.h"
 #include "compiler/evaluator.h"
+#ifdef TOLLGATE_HAVE_JIT
+#include "compiler/jit.h"
+#endif
 #include "compiler/parser.h"
 #include "runtime/src/policy_impl.h"
 #include "tollgate/ledger.hpp"
@@ -21,6 +25,16 @@ struct Engine::Impl {
   EngineOptions options;
   // Shared with every Policy compiled here, so a Policy may outlive the Engine.
   std::shared_ptr<Ledger> ledger = std::make_shared<Ledger>();
+#ifdef TOLLGATE_HAVE_JIT
+  // This engine's LLJIT, created by the first JIT compile. Each policy gets its own JITDylib in
+  // it and keeps it alive, so policies may also outlive the Engine.
+  std::once_flag jit_once;
+  std::shared_ptr<JitHost> jit;
+  const std::shared_ptr<JitHost>& jit_host() {
+    std::call_once(jit_once, [this] { jit = make_jit_host(); });
+    return jit;
+  }
+#endif
 };
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
@@ -63,6 +77,7 @@ CompileResult Engine::compile(std::string_view source, std::string_view file) {
     }
     std::shared_ptr<const PriceTable> prices = impl_->options.prices;
     CheckOptions check;
+    check.lints = impl_->options.lints || impl_->options.strict;
     if (prices) {
       check.has_price = [prices](const std::string& model) {
         return prices->find(model) != nullptr;
@@ -84,7 +99,8 @@ CompileResult Engine::compile(std::string_view source, std::string_view file) {
 #ifdef TOLLGATE_HAVE_JIT
     if (impl_->options.backend == Backend::Jit) {
       std::string error;
-      impl->evaluator = make_jit_evaluator(*impl->program, impl->tables, &error);
+      impl->evaluator =
+          make_jit_evaluator(impl_->jit_host(), *impl->program, impl->tables, JitOptions{}, &error);
       if (impl->evaluator) {
         impl->jitted = true;
       } else {

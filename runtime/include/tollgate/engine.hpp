@@ -22,10 +22,13 @@ struct EngineOptions {
   Backend backend = Backend::Jit;
   // Price table used to resolve route models (cost(), `route with no price` lint). May be null.
   std::shared_ptr<const PriceTable> prices;
-  bool strict = false;  // lint warnings become errors
+  bool strict = false;  // lint warnings become errors (implies lints)
   // The budget ledger policies read and admit against. Null: a fresh in-process ledger. Pass
   // Ledger(make_ledger_backend("redis://...")) to share budgets across replicas (docs/replicas.md).
   std::shared_ptr<Ledger> ledger;
+  // Run the lints (shadowed rules, unused names, ...) and report them as warnings. They are
+  // authoring feedback for `tollgate check`; a host reloading a large policy skips their cost.
+  bool lints = false;
 };
 
 struct CompileResult {
