@@ -84,7 +84,11 @@ fuzz() {
   for t in $targets; do
     echo "==> fuzz: $t for ${secs}s"
     mkdir -p "$dir/corpus-$t"
-    "$dir/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 "$dir/corpus-$t" tests/fuzz/corpus
+    # Seeds: tests/fuzz/corpus_<target> when the target reads something other than policies.
+    local seeds=tests/fuzz/corpus
+    [ -d "tests/fuzz/corpus_$t" ] && seeds="tests/fuzz/corpus_$t"
+    (cd "$dir" && "./$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 "corpus-$t" \
+      "$OLDPWD/$seeds")
   done
 }
 
