@@ -31,8 +31,8 @@ enum class TypeKind : uint8_t {
 
 struct Type {
   TypeKind kind = TypeKind::Error;
-  int32_t enum_id = -1;                 // for Enum, and for List of Enum
-  TypeKind elem = TypeKind::Error;      // for List
+  int32_t enum_id = -1;             // for Enum, and for List of Enum
+  TypeKind elem = TypeKind::Error;  // for List
   bool operator==(const Type& o) const {
     return kind == o.kind && enum_id == o.enum_id && elem == o.elem;
   }
@@ -57,17 +57,29 @@ enum class ExprKind : uint8_t {
   Member,     // budget view: name.view  (view in `member`)
   Unary,
   Binary,
-  In,         // lhs in [items] / lhs not in [items]   (negated = true for `not in`)
-  Call,       // min max clamp pow abs has cost
+  In,    // lhs in [items] / lhs not in [items]   (negated = true for `not in`)
+  Call,  // min max clamp pow abs has cost
 };
 
 enum class UnaryOp : uint8_t { Not, Neg };
 
 enum class BinaryOp : uint8_t {
-  Or, And,
-  Eq, Ne, Lt, Le, Gt, Ge,
-  Add, Sub, Mul, Div, Mod,
-  StartsWith, EndsWith, Contains,
+  Or,
+  And,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Mod,
+  StartsWith,
+  EndsWith,
+  Contains,
 };
 
 enum class Builtin : uint8_t { Min, Max, Clamp, Pow, Abs, Has, Cost };
@@ -99,9 +111,9 @@ struct Expr {
   UnaryOp unary_op = UnaryOp::Not;
   BinaryOp binary_op = BinaryOp::Or;
   Builtin builtin = Builtin::Min;
-  BudgetView member = BudgetView::Spent;  // for Member
-  bool negated = false;                   // for In: `not in`
-  bool symbolic = false;                  // spelled && || ! instead of and or not (kept by fmt)
+  BudgetView member = BudgetView::Spent;    // for Member
+  bool negated = false;                     // for In: `not in`
+  bool symbolic = false;                    // spelled && || ! instead of and or not (kept by fmt)
   std::vector<std::unique_ptr<Expr>> args;  // Unary: 1, Binary: 2, In: lhs + items, Call: args,
                                             // Member: none (base is `text`)
 
@@ -128,29 +140,30 @@ struct PolicyHeader {
 
 struct InputDecl {
   std::string name;
-  Type type;                 // Enum inputs get a fresh enum_id
-  ExprPtr default_value;     // literal (or bare enum member), may be null
+  Type type;              // Enum inputs get a fresh enum_id
+  ExprPtr default_value;  // literal (or bare enum member), may be null
   SourceLoc loc;
 };
 
 struct RouteDecl {
   std::string name;
-  std::string model;       // model id looked up in the price table
+  std::string model;  // model id looked up in the price table
   bool self_hosted = false;
   bool batch = false;
   bool has_inline_price = false;
-  double in_per_million = 0;   // USD per 1M input tokens when has_inline_price
-  double out_per_million = 0;  // USD per 1M output tokens when has_inline_price
+  double in_per_million = 0;      // USD per 1M input tokens when has_inline_price
+  double out_per_million = 0;     // USD per 1M output tokens when has_inline_price
   std::string in_text, out_text;  // spelling of the inline prices, e.g. "$1.25/M"
   SourceLoc loc;
 };
 
 struct BudgetDecl {
   std::string name;
-  ExprPtr limit;            // numeric literal or an input name
+  ExprPtr limit;  // numeric literal or an input name
   BudgetUnit unit = BudgetUnit::Usd;
-  std::string key_input;    // "per tenant": the input that keys the counter; empty = one global counter
-  int32_t key_index = -1;   // resolved input index of key_input
+  std::string
+      key_input;  // "per tenant": the input that keys the counter; empty = one global counter
+  int32_t key_index = -1;  // resolved input index of key_input
   SourceLoc key_loc;
   BudgetWindow window = BudgetWindow::Month;
   FailMode fail = FailMode::Closed;
@@ -188,15 +201,15 @@ struct Action {
   std::string reason;        // for Deny (decoded)
   std::string reason_text;   // for Deny, as written (for fmt)
   CacheMode cache = CacheMode::Off;
-  ExprPtr arg;               // MaxOut, MaxIn, Retry (backoff), Rag (top_k), Tag
+  ExprPtr arg;  // MaxOut, MaxIn, Retry (backoff), Rag (top_k), Tag
 };
 
 struct Rule {
-  ExprPtr condition;        // null for `default`
+  ExprPtr condition;  // null for `default`
   bool is_default = false;
   std::vector<Action> actions;
   SourceLoc loc;
-  int32_t index = -1;       // position in Program::rules (file order)
+  int32_t index = -1;  // position in Program::rules (file order)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -204,30 +217,30 @@ struct Rule {
 // ---------------------------------------------------------------------------------------------
 
 struct TestGiven {
-  std::string name;         // input name, or budget name when view is set
-  bool is_budget = false;   // `given monthly.spent = 4000`
+  std::string name;                     // input name, or budget name when view is set
+  bool is_budget = false;               // `given monthly.spent = 4000`
   BudgetView view = BudgetView::Spent;  // only Spent is settable
-  ExprPtr value;            // literal or bare enum member
+  ExprPtr value;                        // literal or bare enum member
   SourceLoc loc;
 };
 
 enum class ExpectField : uint8_t {
-  Route,    // expect route NAME
-  Deny,     // expect deny  /  expect deny "reason"
-  MaxOut,   // expect max_out N   (N may be `none`)
+  Route,   // expect route NAME
+  Deny,    // expect deny  /  expect deny "reason"
+  MaxOut,  // expect max_out N   (N may be `none`)
   MaxIn,
   Retry,    // expect retry true|false
   Backoff,  // expect backoff 400ms
   Rag,      // expect rag true|false
   TopK,
-  Cache,    // expect cache prompt|response|off
-  Tag,      // expect tag "tier:pro"  (the decision carries this tag)
+  Cache,  // expect cache prompt|response|off
+  Tag,    // expect tag "tier:pro"  (the decision carries this tag)
 };
 
 struct TestExpect {
   ExpectField field = ExpectField::Route;
-  ExprPtr value;          // literal / name; null for `deny` without reason, or `none`
-  bool none = false;      // `max_out none`: no cap
+  ExprPtr value;      // literal / name; null for `deny` without reason, or `none`
+  bool none = false;  // `max_out none`: no cap
   SourceLoc loc;
 };
 
@@ -258,8 +271,8 @@ struct Item {
 };
 
 struct Program {
-  std::string file;            // path as given, used in diagnostics
-  std::string source;          // whole text, for carets
+  std::string file;    // path as given, used in diagnostics
+  std::string source;  // whole text, for carets
   bool has_header = false;
   PolicyHeader header;
   SourceLoc inputs_loc, routes_loc;
@@ -268,8 +281,9 @@ struct Program {
   std::vector<RouteDecl> routes;
   std::vector<BudgetDecl> budgets;
   std::vector<LetDecl> lets;
-  std::vector<Rule> rules;     // in file order as parsed
-  std::vector<int32_t> eval_order;  // set by the checker: non-default rules in file order, then default
+  std::vector<Rule> rules;  // in file order as parsed
+  std::vector<int32_t>
+      eval_order;  // set by the checker: non-default rules in file order, then default
   std::vector<TestCase> tests;
   std::vector<EnumDef> enums;
   // Distinct string literals (checker-assigned ids): a Request interns string inputs against them

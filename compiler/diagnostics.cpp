@@ -59,7 +59,8 @@ std::string render(const Diagnostic& d, std::string_view source) {
   out += "\n  ";
   // Keep tabs so the caret lines up under tab-indented source.
   uint32_t col = std::max<uint32_t>(d.loc.col, 1);
-  for (uint32_t i = 1; i < col; ++i) out += (i - 1 < text.size() && text[i - 1] == '\t') ? '\t' : ' ';
+  for (uint32_t i = 1; i < col; ++i)
+    out += (i - 1 < text.size() && text[i - 1] == '\t') ? '\t' : ' ';
   out += "^\n";
   return out;
 }

@@ -1,4 +1,5 @@
-// Source text -> AST. The only place that includes ANTLR: everything downstream sees compiler/ast.h.
+// Source text -> AST. The only place that includes ANTLR: everything downstream sees
+// compiler/ast.h.
 #pragma once
 
 #include <memory>

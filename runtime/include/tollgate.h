@@ -68,13 +68,13 @@ typedef struct tg_admission tg_admission; /* a decision plus its budget reservat
 /* ---- engine -------------------------------------------------------------------------------- */
 
 typedef struct tg_engine_config {
-  uint32_t struct_size;           /* sizeof(tg_engine_config): set by tg_engine_config_init */
-  int use_interpreter;            /* 0: JIT-compile decisions (default); 1: reference interpreter */
-  int strict;                     /* 1: lint warnings are compile errors */
-  const char* prices_path;        /* LiteLLM/Portkey price table file or dir; NULL: none */
-  const char* ledger_snapshot;    /* restore budget spend from this snapshot if it exists; NULL */
-  const char* ledger_url;         /* NULL or "memory": in-process budgets; "redis://host:port?..."
-                                     shares budgets across replicas (docs/replicas.md) */
+  uint32_t struct_size;        /* sizeof(tg_engine_config): set by tg_engine_config_init */
+  int use_interpreter;         /* 0: JIT-compile decisions (default); 1: reference interpreter */
+  int strict;                  /* 1: lint warnings are compile errors */
+  const char* prices_path;     /* LiteLLM/Portkey price table file or dir; NULL: none */
+  const char* ledger_snapshot; /* restore budget spend from this snapshot if it exists; NULL */
+  const char* ledger_url;      /* NULL or "memory": in-process budgets; "redis://host:port?..."
+                                  shares budgets across replicas (docs/replicas.md) */
 } tg_engine_config;
 
 /* Fills *config with the defaults. */
@@ -101,7 +101,7 @@ TG_API void tg_policy_release(tg_policy* policy);
 
 /* Borrowed strings below are valid while the caller holds a reference to the policy. */
 TG_API const char* tg_policy_name(const tg_policy* policy);
-TG_API const char* tg_policy_version(const tg_policy* policy); /* hex hash of the source */
+TG_API const char* tg_policy_version(const tg_policy* policy);  /* hex hash of the source */
 TG_API const char* tg_policy_warnings(const tg_policy* policy); /* rendered warnings, or "" */
 TG_API int tg_policy_jitted(const tg_policy* policy);
 /* Slot of an input by name; -1 when there is no such input. Resolve once, set by slot. */
@@ -186,7 +186,7 @@ TG_API const char* tg_decision_audit_json(tg_decision* decision, const tg_reques
 /* ---- budgets: admit / record / release ----------------------------------------------------- */
 
 typedef struct tg_usage {
-  int64_t in_tokens;        /* all prompt tokens, cached included */
+  int64_t in_tokens; /* all prompt tokens, cached included */
   int64_t out_tokens;
   int64_t cached_in_tokens; /* part of in_tokens priced at the cache-read price */
   double cost_usd;          /* < 0: computed from the admitted route's prices */

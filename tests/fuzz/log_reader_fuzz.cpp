@@ -10,9 +10,9 @@ using namespace tollgate::dryrun;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const LogFormat kFormats[] = {LogFormat::Auto,     LogFormat::Canonical, LogFormat::Csv,
-                                       LogFormat::Otel,     LogFormat::Litellm,   LogFormat::Mooncake,
-                                       LogFormat::OpenAI,   LogFormat::Anthropic, LogFormat::Bedrock};
+  static const LogFormat kFormats[] = {LogFormat::Auto,   LogFormat::Canonical, LogFormat::Csv,
+                                       LogFormat::Otel,   LogFormat::Litellm,   LogFormat::Mooncake,
+                                       LogFormat::OpenAI, LogFormat::Anthropic, LogFormat::Bedrock};
   const LogFormat format = kFormats[data[0] % (sizeof(kFormats) / sizeof(kFormats[0]))];
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   AttrKeys keys;

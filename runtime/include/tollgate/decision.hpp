@@ -24,8 +24,8 @@ struct Decision {
   static constexpr int kTagBytes = 480;
 
   bool denied = false;
-  int32_t route = -1;               // route index (Policy::route_info), -1 when denied
-  const char* deny_reason = "";     // NUL-terminated, owned by the Policy
+  int32_t route = -1;            // route index (Policy::route_info), -1 when denied
+  const char* deny_reason = "";  // NUL-terminated, owned by the Policy
   int64_t max_out = kNoCap;
   int64_t max_in = kNoCap;
   bool retry = false;
@@ -37,7 +37,8 @@ struct Decision {
   // Which rule (index into Policy::rule_info, file order) set each field; -1 = none did.
   int32_t rule[kFieldCount] = {-1, -1, -1, -1, -1, -1};
 
-  // Evaluation errors (overflow, division by zero, unset input, ...) and the first rule that hit one.
+  // Evaluation errors (overflow, division by zero, unset input, ...) and the first rule that hit
+  // one.
   uint32_t errors = 0;
   int32_t first_error_rule = -1;
 

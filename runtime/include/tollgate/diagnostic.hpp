@@ -19,7 +19,7 @@ struct Diagnostic {
   std::string file;
   SourceLoc loc;
   std::string message;  // one line, no trailing period
-  std::string code;     // stable id for lints ("shadowed-rule", "unused-input", ...); empty for errors
+  std::string code;  // stable id for lints ("shadowed-rule", "unused-input", ...); empty for errors
 };
 
 }  // namespace tollgate

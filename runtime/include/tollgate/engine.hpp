@@ -32,9 +32,9 @@ struct EngineOptions {
 };
 
 struct CompileResult {
-  std::optional<Policy> policy;          // set when there were no errors
-  std::vector<Diagnostic> diagnostics;   // errors and warnings, in source order
-  std::string rendered;                  // diagnostics rendered clang-style (with source + caret)
+  std::optional<Policy> policy;         // set when there were no errors
+  std::vector<Diagnostic> diagnostics;  // errors and warnings, in source order
+  std::string rendered;                 // diagnostics rendered clang-style (with source + caret)
   bool ok() const { return policy.has_value(); }
 };
 

@@ -35,9 +35,9 @@ struct RouteInfo {
   std::string model;
   bool self_hosted = false;
   bool batch = false;
-  bool priced = false;        // a price is known (inline or from the engine's price table)
-  double in_per_token = 0;    // USD per input token
-  double out_per_token = 0;   // USD per output token
+  bool priced = false;              // a price is known (inline or from the engine's price table)
+  double in_per_token = 0;          // USD per input token
+  double out_per_token = 0;         // USD per output token
   double cache_read_per_token = 0;  // USD per cached input token (= in_per_token when unknown)
 };
 

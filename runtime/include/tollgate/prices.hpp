@@ -11,13 +11,13 @@
 namespace tollgate {
 
 struct ModelPrice {
-  double in_per_token = 0;          // USD per input token
-  double out_per_token = 0;         // USD per output token
-  std::optional<double> cache_read_per_token;   // USD per cached input token, when the table has it
+  double in_per_token = 0;                     // USD per input token
+  double out_per_token = 0;                    // USD per output token
+  std::optional<double> cache_read_per_token;  // USD per cached input token, when the table has it
   std::optional<double> cache_write_per_token;
-  std::optional<double> batch_in_per_token;     // batch-mode prices, when the table has them
+  std::optional<double> batch_in_per_token;  // batch-mode prices, when the table has them
   std::optional<double> batch_out_per_token;
-  std::string source;               // "litellm", "portkey:openai", "inline"
+  std::string source;  // "litellm", "portkey:openai", "inline"
 };
 
 class PriceTable {
