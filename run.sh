@@ -87,7 +87,7 @@ fuzz() {
     # Seeds: tests/fuzz/corpus_<target> when the target reads something other than policies.
     local seeds=tests/fuzz/corpus
     [ -d "tests/fuzz/corpus_$t" ] && seeds="tests/fuzz/corpus_$t"
-    (cd "$dir" && "./$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 "corpus-$t" \
+    (cd "$dir" && "./$t" -seed=1 -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 "corpus-$t" \
       "$OLDPWD/$seeds")
   done
 }

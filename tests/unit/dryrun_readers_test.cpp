@@ -393,3 +393,20 @@ TEST_CASE("status normalisation and time parsing") {
   CHECK(epoch_number_to_ms(1700158623979.0) == 1700158623979);
   CHECK(civil_date(19677) == "2023-11-16");
 }
+
+// Found by log_reader_fuzz: a token count beyond int64 was converted with undefined behaviour.
+TEST_CASE("readers: numbers beyond int64 are malformed lines, not undefined behaviour") {
+  auto m = ReadAll::text(
+      "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 5, \"hash_ids\": [0]}\n"
+      "{\"timestamp\": 0, \"input_length\": 4444444444444444444444444e44, \"output_length\": 5, "
+      "\"hash_ids\": [0]}\n",
+      LogFormat::Mooncake);
+  CHECK(m.recs.size() == 1);
+  CHECK(m.stats.malformed == 1);
+  auto c = ReadAll::text("TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                         "2023-11-16 18:17:03.9799600,4808,10\n"
+                         "2023-11-16 18:17:04.0319600,1e300,8\n",
+                         LogFormat::Csv);
+  CHECK(c.recs.size() == 1);
+  CHECK(c.stats.malformed == 1);
+}

@@ -13,6 +13,7 @@
 #include "tools/dryrun/replay.h"
 #include "tools/dryrun/report.h"
 #include "tools/dryrun/timeparse.h"
+#include "tools/dryrun/numeric.h"
 
 namespace tollgate::dryrun {
 
@@ -144,8 +145,7 @@ bool parse_duration_ms(const std::string& s, int64_t* out) {
     mult = 3600000;
   else
     return false;
-  *out = static_cast<int64_t>(v * mult);
-  return true;
+  return double_to_int64(v * mult, out);
 }
 
 int main(int argc, char** argv) {

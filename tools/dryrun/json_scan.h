@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "tools/dryrun/numeric.h"
+
 namespace tollgate::dryrun {
 
 class JsonScan {
@@ -143,8 +145,7 @@ class JsonScan {
     if (q < end_ && ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E')) {
       std::string_view t;
       if (!number_text(&t)) return false;
-      *out = static_cast<int64_t>(std::strtod(std::string(t).c_str(), nullptr));
-      return true;
+      return double_to_int64(std::strtod(std::string(t).c_str(), nullptr), out);
     }
     p_ = q;
     *out = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);

@@ -2,10 +2,12 @@
 // Known column names map to record fields (Azure's TIMESTAMP/ContextTokens/GeneratedTokens,
 // BurstGPT's "Request tokens", ...); every column is also kept as an attribute under its header.
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 
 #include "tools/dryrun/reader.h"
 #include "tools/dryrun/timeparse.h"
+#include "tools/dryrun/numeric.h"
 
 namespace tollgate::dryrun {
 
@@ -89,8 +91,7 @@ bool parse_i64(const std::string& s, int64_t* out) {
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
   if (*end != '\0' || v < 0) return false;
-  *out = static_cast<int64_t>(v);
-  return true;
+  return double_to_int64(v, out);
 }
 
 class CsvReader : public LogReader {
@@ -168,7 +169,9 @@ class CsvReader : public LogReader {
           if (!parse_datetime(f, &r->ts_ms)) {
             char* end = nullptr;
             double v = std::strtod(f.c_str(), &end);
-            if (f.empty() || *end != '\0') return "bad timestamp '" + f + "'";
+            // Beyond ~30,000 years either way it is not a timestamp (and would overflow below).
+            if (f.empty() || *end != '\0' || !(std::fabs(v) < 1e12))
+              return "bad timestamp '" + f + "'";
             // A number: epoch (unit by magnitude) or, with --start-time, offset seconds.
             r->ts_ms = o_.start_ms != 0 ? o_.start_ms + static_cast<int64_t>(v * 1000)
                                         : epoch_number_to_ms(v);

@@ -5,6 +5,7 @@
 
 #include "tools/dryrun/json_convert.h"
 #include "tools/dryrun/timeparse.h"
+#include "tools/dryrun/numeric.h"
 
 namespace tollgate::dryrun {
 
@@ -27,8 +28,7 @@ bool get_int(const json& obj, std::initializer_list<const char*> path, int64_t* 
     return true;
   }
   if (v->is_number()) {
-    *out = static_cast<int64_t>(v->get<double>());
-    return true;
+    return double_to_int64(v->get<double>(), out);
   }
   if (v->is_string()) {  // OTLP JSON encodes int64 as strings
     const std::string& s = v->get_ref<const std::string&>();

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "compiler/ast.h"
+#include "tools/dryrun/numeric.h"
 
 namespace tollgate::dryrun {
 
@@ -192,8 +193,9 @@ class PolicySide : public Side {
   static int64_t parse_int(const std::string& s) {
     int64_t v = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size())
-      v = static_cast<int64_t>(std::strtod(s.c_str(), nullptr));
+    if ((r.ec != std::errc() || r.ptr != s.data() + s.size()) &&
+        !double_to_int64(std::strtod(s.c_str(), nullptr), &v))
+      v = 0;
     return v;
   }
 
@@ -234,8 +236,9 @@ class PolicySide : public Side {
           std::string t(text);
           char* end = nullptr;
           double d = std::strtod(t.c_str(), &end);
-          st = (t.empty() || *end) ? Status::BadValue
-                                   : req_.set_int(b.slot, static_cast<int64_t>(d));
+          int64_t iv = 0;
+          st = (t.empty() || *end || !double_to_int64(d, &iv)) ? Status::BadValue
+                                                               : req_.set_int(b.slot, iv);
         }
         break;
       }
