@@ -403,10 +403,11 @@ TEST_CASE("readers: numbers beyond int64 are malformed lines, not undefined beha
       LogFormat::Mooncake);
   CHECK(m.recs.size() == 1);
   CHECK(m.stats.malformed == 1);
-  auto c = ReadAll::text("TIMESTAMP,ContextTokens,GeneratedTokens\n"
-                         "2023-11-16 18:17:03.9799600,4808,10\n"
-                         "2023-11-16 18:17:04.0319600,1e300,8\n",
-                         LogFormat::Csv);
+  auto c = ReadAll::text(
+      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+      "2023-11-16 18:17:03.9799600,4808,10\n"
+      "2023-11-16 18:17:04.0319600,1e300,8\n",
+      LogFormat::Csv);
   CHECK(c.recs.size() == 1);
   CHECK(c.stats.malformed == 1);
 }

@@ -10,10 +10,10 @@
 
 #include "tollgate/tollgate.hpp"
 #include "tools/dryrun/dryrun.h"
+#include "tools/dryrun/numeric.h"
 #include "tools/dryrun/replay.h"
 #include "tools/dryrun/report.h"
 #include "tools/dryrun/timeparse.h"
-#include "tools/dryrun/numeric.h"
 
 namespace tollgate::dryrun {
 

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "tools/dryrun/numeric.h"
 #include "tools/dryrun/reader.h"
 #include "tools/dryrun/timeparse.h"
-#include "tools/dryrun/numeric.h"
 
 namespace tollgate::dryrun {
 

@@ -4,8 +4,8 @@
 #include <deque>
 
 #include "tools/dryrun/json_convert.h"
-#include "tools/dryrun/timeparse.h"
 #include "tools/dryrun/numeric.h"
+#include "tools/dryrun/timeparse.h"
 
 namespace tollgate::dryrun {
 
