@@ -108,18 +108,6 @@ const char* view_name(BudgetView v) {
   return "?";
 }
 
-const char* cache_mode_name(CacheMode m) {
-  switch (m) {
-    case CacheMode::Off:
-      return "off";
-    case CacheMode::Prompt:
-      return "prompt";
-    case CacheMode::Response:
-      return "response";
-  }
-  return "?";
-}
-
 std::string input_type_text(const Type& t, const Program& p, const char* sep) {
   switch (t.kind) {
     case TypeKind::Bool:

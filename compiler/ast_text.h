@@ -30,7 +30,6 @@ const char* binary_op_name(BinaryOp op);
 const char* binary_op_spelling(const Expr& e);
 const char* builtin_name(Builtin b);
 const char* view_name(BudgetView v);
-const char* cache_mode_name(CacheMode m);
 // Scalar input type as written in an `input` block (`enum(a, b)`, members joined by `sep`).
 std::string input_type_text(const Type& t, const Program& p, const char* sep);
 

@@ -135,7 +135,7 @@ std::string format_action(const Action& a) {
     case ActionKind::RagOff:
       return "rag off";
     case ActionKind::Cache:
-      return std::string("cache ") + cache_mode_name(a.cache);
+      return std::string("cache ") + to_string(a.cache);
     case ActionKind::Tag:
       return with_arg("tag");
   }

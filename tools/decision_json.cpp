@@ -6,36 +6,6 @@
 
 namespace tollgate {
 
-const char* cache_name(CacheMode m) {
-  switch (m) {
-    case CacheMode::Off:
-      return "off";
-    case CacheMode::Prompt:
-      return "prompt";
-    case CacheMode::Response:
-      return "response";
-  }
-  return "off";
-}
-
-const char* field_name(Field f) {
-  switch (f) {
-    case Field::Route:
-      return "route";
-    case Field::MaxOut:
-      return "max_out";
-    case Field::MaxIn:
-      return "max_in";
-    case Field::Retry:
-      return "retry";
-    case Field::Rag:
-      return "rag";
-    case Field::Cache:
-      return "cache";
-  }
-  return "?";
-}
-
 std::string cap_text(int64_t cap) {
   return cap == kNoCap ? "none" : std::to_string(cap);
 }
@@ -74,14 +44,14 @@ nlohmann::json decision_to_json(const Policy& policy, const Decision& d) {
   j["backoff_ms"] = d.backoff_ms;
   j["rag"] = d.rag;
   j["top_k"] = d.top_k;
-  j["cache"] = cache_name(d.cache);
+  j["cache"] = to_string(d.cache);
   nlohmann::json tags = nlohmann::json::array();
   for (int i = 0; i < d.tag_count; ++i) tags.push_back(std::string(d.tag(i)));
   j["tags"] = tags;
   j["tags_dropped"] = d.tags_dropped;
   nlohmann::json rules = nlohmann::json::object();
   for (int f = 0; f < kFieldCount; ++f)
-    rules[field_name(static_cast<Field>(f))] = rule_ref(policy, d.rule[f]);
+    rules[to_string(static_cast<Field>(f))] = rule_ref(policy, d.rule[f]);
   j["rules"] = rules;
   j["errors"] = d.errors;
   j["first_error"] = rule_ref(policy, d.first_error_rule);
@@ -124,7 +94,7 @@ std::string decision_to_text(const Policy& policy, const Decision& d) {
        policy, d.rule_for(Field::Retry));
   line(&out, "rag", d.rag ? "true, top_k " + std::to_string(d.top_k) : std::string("false"), policy,
        d.rule_for(Field::Rag));
-  line(&out, "cache", cache_name(d.cache), policy, d.rule_for(Field::Cache));
+  line(&out, "cache", to_string(d.cache), policy, d.rule_for(Field::Cache));
   std::string tags;
   for (int i = 0; i < d.tag_count; ++i) tags += (i ? ", " : "") + std::string(d.tag(i));
   if (d.tags_dropped) tags += " (+" + std::to_string(d.tags_dropped) + " dropped)";

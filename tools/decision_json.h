@@ -22,8 +22,6 @@ nlohmann::json policy_to_json(const Policy& policy);
 std::string decision_to_text(const Policy& policy, const Decision& d);
 
 // Short spellings used by text output, the test runner and explain.
-const char* cache_name(CacheMode m);
-const char* field_name(Field f);
 std::string cap_text(int64_t cap);  // "none" for kNoCap
 // "cheap" or `deny "reason"` or "(none)".
 std::string route_text(const Policy& policy, const Decision& d);

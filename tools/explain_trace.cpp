@@ -91,7 +91,7 @@ std::string action_text(const Action& a) {
     case ActionKind::RagOff:
       return "rag off";
     case ActionKind::Cache:
-      return std::string("cache ") + cache_mode_name(a.cache);
+      return std::string("cache ") + to_string(a.cache);
     case ActionKind::Tag:
       return "tag " + (a.arg ? expr_text(*a.arg) : "?");
   }

@@ -227,10 +227,6 @@ std::string cap_text(int64_t v) {
   return v == kNoCap ? "none" : std::to_string(v);
 }
 
-const char* cache_text(CacheMode m) {
-  return m == CacheMode::Prompt ? "prompt" : m == CacheMode::Response ? "response" : "off";
-}
-
 }  // namespace
 
 void validate_tests(const Policy& policy, Program& tests, DiagnosticSink& diags) {
@@ -304,7 +300,7 @@ std::vector<std::string> compare_expects(const Policy& policy, const TestCase& t
       case ExpectField::Cache: {
         CacheMode m = CacheMode::Off;
         cache_mode(v.s, &m);
-        if (d.cache != m) mismatch("cache", cache_text(m), cache_text(d.cache));
+        if (d.cache != m) mismatch("cache", to_string(m), to_string(d.cache));
         break;
       }
       case ExpectField::Tag:

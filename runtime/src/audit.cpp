@@ -70,44 +70,6 @@ void cap(std::string* o, int64_t v) {
   }
 }
 
-const char* cache_name(CacheMode m) {
-  switch (m) {
-    case CacheMode::Off:
-      return "off";
-    case CacheMode::Prompt:
-      return "prompt";
-    case CacheMode::Response:
-      return "response";
-  }
-  return "off";
-}
-const char* unit_name(BudgetUnit u) {
-  switch (u) {
-    case BudgetUnit::Usd:
-      return "usd";
-    case BudgetUnit::Tokens:
-      return "tokens";
-    case BudgetUnit::Requests:
-      return "requests";
-  }
-  return "usd";
-}
-const char* window_name(BudgetWindow w) {
-  switch (w) {
-    case BudgetWindow::Minute:
-      return "minute";
-    case BudgetWindow::Hour:
-      return "hour";
-    case BudgetWindow::Day:
-      return "day";
-    case BudgetWindow::Month:
-      return "month";
-  }
-  return "month";
-}
-constexpr const char* kFieldNames[kFieldCount] = {"route", "max_out", "max_in",
-                                                  "retry", "rag",     "cache"};
-
 void fields(std::string* o, const Policy& p, const Decision& d) {
   key(o, "decision");
   str(o, d.denied ? "deny" : "route");
@@ -135,7 +97,7 @@ void fields(std::string* o, const Policy& p, const Decision& d) {
   key(o, "top_k");
   num(o, d.top_k);
   key(o, "cache");
-  str(o, cache_name(d.cache));
+  str(o, to_string(d.cache));
   key(o, "tags");
   o->push_back('[');
   for (int i = 0; i < d.tag_count; ++i) {
@@ -155,7 +117,7 @@ void rules(std::string* o, const Policy& p, const Decision& d) {
   for (int f = 0; f < kFieldCount; ++f) {
     int r = d.rule[f];
     if (r < 0 || r >= static_cast<int>(p.rules().size())) continue;
-    key(o, kFieldNames[f]);
+    key(o, to_string(static_cast<Field>(f)));
     o->append("{\"rule\":");
     num(o, static_cast<int64_t>(r));
     o->append(",\"line\":");
@@ -184,9 +146,9 @@ void budgets(std::string* o, const Policy& p, const AuditContext& ctx, int64_t n
     key(o, "name");
     str(o, info.name);
     key(o, "unit");
-    str(o, unit_name(info.unit));
+    str(o, to_string(info.unit));
     key(o, "window");
-    str(o, window_name(info.window));
+    str(o, to_string(info.window));
     if (ctx.request == nullptr) {
       o->push_back('}');
       continue;

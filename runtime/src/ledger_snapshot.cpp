@@ -14,30 +14,6 @@ namespace {
 constexpr int kSnapshotVersion = 1;
 constexpr const char* kFormat = "tollgate-ledger";
 
-const char* unit_name(BudgetUnit u) {
-  switch (u) {
-    case BudgetUnit::Usd:
-      return "usd";
-    case BudgetUnit::Tokens:
-      return "tokens";
-    case BudgetUnit::Requests:
-      return "requests";
-  }
-  return "usd";
-}
-const char* window_name(BudgetWindow w) {
-  switch (w) {
-    case BudgetWindow::Minute:
-      return "minute";
-    case BudgetWindow::Hour:
-      return "hour";
-    case BudgetWindow::Day:
-      return "day";
-    case BudgetWindow::Month:
-      return "month";
-  }
-  return "month";
-}
 bool parse_unit(const std::string& s, BudgetUnit* u) {
   if (s == "usd")
     *u = BudgetUnit::Usd;
@@ -73,8 +49,8 @@ bool Ledger::save(const std::string& path, std::string* error) const {
     for (const CounterEntry& e : entries) {
       if (e.committed == 0) continue;
       counters.push_back({{"budget", e.budget},
-                          {"unit", unit_name(e.unit)},
-                          {"window", window_name(e.window)},
+                          {"unit", to_string(e.unit)},
+                          {"window", to_string(e.window)},
                           {"key", e.key},
                           {"window_start_ms", e.window_start},
                           {"units", e.committed},

@@ -14,32 +14,6 @@ namespace tollgate::redis {
 
 namespace {
 
-const char* unit_name(BudgetUnit u) {
-  switch (u) {
-    case BudgetUnit::Usd:
-      return "usd";
-    case BudgetUnit::Tokens:
-      return "tokens";
-    case BudgetUnit::Requests:
-      return "requests";
-  }
-  return "?";
-}
-
-const char* window_name(BudgetWindow w) {
-  switch (w) {
-    case BudgetWindow::Minute:
-      return "minute";
-    case BudgetWindow::Hour:
-      return "hour";
-    case BudgetWindow::Day:
-      return "day";
-    case BudgetWindow::Month:
-      return "month";
-  }
-  return "?";
-}
-
 // End of the window starting at ws: the start of the window 31 days (etc.) later is the next one,
 // since no window is longer than its kind's maximum length.
 int64_t window_end(BudgetWindow w, int64_t ws) {
@@ -107,8 +81,8 @@ std::unique_ptr<LeaseCounter> Backend::make_counter(const CounterId& id, int64_t
   c->window_start = ws;
   c->window_end = window_end(id.window, ws);
   // One hash tag per counter: both keys land in the same Redis Cluster slot.
-  std::string tag = opt_.key_prefix + "{" + c->budget + ":" + unit_name(id.unit) + ":" +
-                    window_name(id.window) + ":" + std::to_string(ws) + ":" + c->key + "}";
+  std::string tag = opt_.key_prefix + "{" + c->budget + ":" + to_string(id.unit) + ":" +
+                    to_string(id.window) + ":" + std::to_string(ws) + ":" + c->key + "}";
   c->state_key = tag + ":s";
   c->lease_key = tag + ":l";
   // A new incarnation per local counter: a counter forgotten and re-created (idle, late usage

@@ -137,7 +137,7 @@ std::string dump_program(const Program& p, bool w) {
               out << "rag off";
               break;
             case ActionKind::Cache:
-              out << "cache " << cache_mode_name(a.cache);
+              out << "cache " << to_string(a.cache);
               break;
             case ActionKind::Tag:
               out << "tag " << opt_expr(a.arg, w);

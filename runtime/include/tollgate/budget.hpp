@@ -12,6 +12,32 @@ enum class BudgetUnit : uint8_t { Usd, Tokens, Requests };
 enum class BudgetWindow : uint8_t { Minute, Hour, Day, Month };
 enum class FailMode : uint8_t { Closed, Open };
 
+// Names as they appear in policies, snapshots and records.
+inline const char* to_string(BudgetUnit u) {
+  switch (u) {
+    case BudgetUnit::Usd:
+      return "usd";
+    case BudgetUnit::Tokens:
+      return "tokens";
+    case BudgetUnit::Requests:
+      return "requests";
+  }
+  return "usd";
+}
+inline const char* to_string(BudgetWindow w) {
+  switch (w) {
+    case BudgetWindow::Minute:
+      return "minute";
+    case BudgetWindow::Hour:
+      return "hour";
+    case BudgetWindow::Day:
+      return "day";
+    case BudgetWindow::Month:
+      return "month";
+  }
+  return "month";
+}
+
 // A declared budget. Counters are keyed by (name, key value, window start), so a reloaded policy
 // that keeps a budget's name keeps its spend.
 struct BudgetInfo {

@@ -16,6 +16,36 @@ enum class CacheMode : uint8_t { Off, Prompt, Response };
 enum class Field : uint8_t { Route, MaxOut, MaxIn, Retry, Rag, Cache };
 constexpr int kFieldCount = 6;
 
+// Names as they appear in policies, JSON records and reports.
+inline const char* to_string(CacheMode m) {
+  switch (m) {
+    case CacheMode::Off:
+      return "off";
+    case CacheMode::Prompt:
+      return "prompt";
+    case CacheMode::Response:
+      return "response";
+  }
+  return "off";
+}
+inline const char* to_string(Field f) {
+  switch (f) {
+    case Field::Route:
+      return "route";
+    case Field::MaxOut:
+      return "max_out";
+    case Field::MaxIn:
+      return "max_in";
+    case Field::Retry:
+      return "retry";
+    case Field::Rag:
+      return "rag";
+    case Field::Cache:
+      return "cache";
+  }
+  return "route";
+}
+
 // A cap that no firing rule set.
 constexpr int64_t kNoCap = std::numeric_limits<int64_t>::max();
 
