@@ -164,19 +164,8 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 std::string describe_input(const InputInfo& in) {
-  switch (in.type) {
-    case InputType::Bool:
-      return "bool";
-    case InputType::Int:
-      return "int";
-    case InputType::Float:
-      return "float";
-    case InputType::String:
-      return "string";
-    case InputType::Enum:
-      return "enum(" + join(in.members) + ")";
-  }
-  return "?";
+  if (in.type == InputType::Enum) return "enum(" + join(in.members) + ")";
+  return to_string(in.type);
 }
 
 }  // namespace

@@ -104,22 +104,6 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-const char* type_name(InputType t) {
-  switch (t) {
-    case InputType::Bool:
-      return "bool";
-    case InputType::Int:
-      return "int";
-    case InputType::Float:
-      return "float";
-    case InputType::String:
-      return "string";
-    case InputType::Enum:
-      return "enum";
-  }
-  return "?";
-}
-
 // Sets one input from a literal; returns an error message or "".
 std::string set_input(const Policy& policy, const std::string& name, const Literal& v,
                       Request* req) {
@@ -157,7 +141,7 @@ std::string set_input(const Policy& policy, const std::string& name, const Liter
   if (in.type == InputType::Enum)
     return "given " + name + " = " + show(v) + ": expected a member of enum(" + join(in.members) +
            ")";
-  return "given " + name + " = " + show(v) + ": expected a " + type_name(in.type) + " value";
+  return "given " + name + " = " + show(v) + ": expected a " + to_string(in.type) + " value";
 }
 
 bool has_budget(const Policy& policy, const std::string& name) {

@@ -9,21 +9,6 @@ namespace tollgate::detail {
 
 namespace {
 
-InputType input_type(TypeKind k) {
-  switch (k) {
-    case TypeKind::Bool:
-      return InputType::Bool;
-    case TypeKind::Float:
-      return InputType::Float;
-    case TypeKind::String:
-      return InputType::String;
-    case TypeKind::Enum:
-      return InputType::Enum;
-    default:
-      return InputType::Int;
-  }
-}
-
 void collect_budgets(const Expr* e, const Program& p, std::vector<int>* out) {
   if (!e) return;
   if (e->kind == ExprKind::Member) {

@@ -12,21 +12,6 @@ namespace tollgate::detail {
 
 namespace {
 
-InputType input_type(TypeKind k) {
-  switch (k) {
-    case TypeKind::Bool:
-      return InputType::Bool;
-    case TypeKind::Float:
-      return InputType::Float;
-    case TypeKind::String:
-      return InputType::String;
-    case TypeKind::Enum:
-      return InputType::Enum;
-    default:
-      return InputType::Int;
-  }
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -164,6 +149,21 @@ bool parse_float_text(std::string_view text, double* out) {
   v *= scale;
   *out = neg ? -v : v;
   return true;
+}
+
+InputType input_type(TypeKind k) {
+  switch (k) {
+    case TypeKind::Bool:
+      return InputType::Bool;
+    case TypeKind::Float:
+      return InputType::Float;
+    case TypeKind::String:
+      return InputType::String;
+    case TypeKind::Enum:
+      return InputType::Enum;
+    default:
+      return InputType::Int;
+  }
 }
 
 }  // namespace tollgate::detail

@@ -17,9 +17,13 @@
 
 namespace tollgate {
 struct Program;
+enum class TypeKind : uint8_t;  // compiler/ast.h
 struct EvalContext;
 
 namespace detail {
+
+// The public type of an input, from its checked TypeKind.
+InputType input_type(TypeKind k);
 
 struct NameHash {
   using is_transparent = void;

@@ -23,6 +23,22 @@ struct PolicyImpl;
 
 enum class InputType : uint8_t { Bool, Int, Float, String, Enum };
 
+inline const char* to_string(InputType t) {
+  switch (t) {
+    case InputType::Bool:
+      return "bool";
+    case InputType::Int:
+      return "int";
+    case InputType::Float:
+      return "float";
+    case InputType::String:
+      return "string";
+    case InputType::Enum:
+      return "enum";
+  }
+  return "int";
+}
+
 struct InputInfo {
   std::string name;
   InputType type = InputType::Int;
