@@ -1,6 +1,7 @@
 // A minimal, allocation-free JSON scanner for the hot canonical-JSONL path: walks one object's
-// keys and scalar values in place. Anything unusual (escapes, nested values) takes a slower but
-// correct branch; malformed input makes the calls return false.
+// keys and scalar values in place. Anything unusual (escapes, nested values, whitespace between
+// tokens, fractions in integers) takes a slower but correct out-of-line branch; malformed input
+// makes the calls return false. The scanner never reads outside the view it was given.
 #pragma once
 
 #include <cstdint>
@@ -9,18 +10,81 @@
 #include <string>
 #include <string_view>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "tools/dryrun/numeric.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TOLLGATE_JSON_NOINLINE __attribute__((noinline))
+#define TOLLGATE_JSON_INLINE inline __attribute__((always_inline))
+#define TOLLGATE_JSON_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define TOLLGATE_JSON_NOINLINE
+#define TOLLGATE_JSON_INLINE inline
+#define TOLLGATE_JSON_LIKELY(x) (x)
+#endif
 
 namespace tollgate::dryrun {
 
+inline uint64_t load_u64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t load_u32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Equality of short byte strings by overlapping word loads instead of a memcmp call (keys and
+// attribute names are mostly under 32 bytes). Reads only [a, a+n) and [b, b+n).
+TOLLGATE_JSON_INLINE bool bytes_equal(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    if (n <= 16)
+      return ((load_u64(a) ^ load_u64(b)) | (load_u64(a + n - 8) ^ load_u64(b + n - 8))) == 0;
+    if (n <= 32)
+      return ((load_u64(a) ^ load_u64(b)) | (load_u64(a + 8) ^ load_u64(b + 8)) |
+              (load_u64(a + n - 16) ^ load_u64(b + n - 16)) |
+              (load_u64(a + n - 8) ^ load_u64(b + n - 8))) == 0;
+    return std::memcmp(a, b, n) == 0;
+  }
+  if (n >= 4)
+    return ((load_u32(a) ^ load_u32(b)) | (load_u32(a + n - 4) ^ load_u32(b + n - 4))) == 0;
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// Up to 32 bytes expected verbatim at the cursor (a key with its quotes and ':'), padded for
+// whole-vector compares.
+struct JsonPattern {
+  alignas(16) char bytes[32] = {};
+  uint32_t n = 0;  // 0: nothing to match
+};
+
 class JsonScan {
  public:
-  explicit JsonScan(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+  explicit JsonScan(std::string_view s)
+      : begin_(s.data()), p_(s.data()), end_(s.data() + s.size()) {}
+
+  static bool is_ws(char c) {
+    return static_cast<unsigned char>(c) <= ' ' &&
+           (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+  }
+  static bool is_digit(char c) { return static_cast<unsigned char>(c - '0') <= 9; }
 
   void ws() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+    while (p_ < end_ && is_ws(*p_)) ++p_;
   }
-  bool eat(char c) {
+  TOLLGATE_JSON_INLINE bool eat(char c) {
+    // Compact JSONL has no whitespace between tokens: test the byte before skipping any.
+    if (TOLLGATE_JSON_LIKELY(p_ < end_ && *p_ == c)) {
+      ++p_;
+      return true;
+    }
     ws();
     if (p_ < end_ && *p_ == c) {
       ++p_;
@@ -28,9 +92,44 @@ class JsonScan {
     }
     return false;
   }
-  char peek() {
+  TOLLGATE_JSON_INLINE char peek() {
+    // Bytes above ' ' are never whitespace.
+    if (TOLLGATE_JSON_LIKELY(p_<end_&& static_cast<unsigned char>(*p_)> ' ')) return *p_;
     ws();
     return p_ < end_ ? *p_ : '\0';
+  }
+  // Consumes exactly the bytes of pat at the cursor if they are there (no whitespace skipped).
+  TOLLGATE_JSON_INLINE bool eat_pattern(const JsonPattern& pat) {
+    const size_t n = pat.n, left = static_cast<size_t>(end_ - p_);
+    if (n == 0 || left < n) return false;
+#ifdef __SSE2__
+    // Whole-vector compares while they stay inside the line; only the first n lanes count.
+    if (n <= 16 && left >= 16) {
+      unsigned eq = static_cast<unsigned>(_mm_movemask_epi8(
+          _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p_)),
+                         _mm_load_si128(reinterpret_cast<const __m128i*>(pat.bytes)))));
+      unsigned need = (1u << n) - 1;
+      if ((eq & need) != need) return false;
+      p_ += n;
+      return true;
+    }
+    if (left >= 32) {
+      uint64_t eq = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_)),
+                        _mm_load_si128(reinterpret_cast<const __m128i*>(pat.bytes))))) |
+                    static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + 16)),
+                        _mm_load_si128(reinterpret_cast<const __m128i*>(pat.bytes + 16))))))
+                        << 16;
+      uint64_t need = (uint64_t{1} << n) - 1;
+      if ((eq & need) != need) return false;
+      p_ += n;
+      return true;
+    }
+#endif
+    if (!bytes_equal(p_, pat.bytes, n)) return false;
+    p_ += n;
+    return true;
   }
   bool at_end() {
     ws();
@@ -39,19 +138,185 @@ class JsonScan {
 
   // A string value. Without escapes *out views the input; with escapes it is decoded into
   // *scratch and *out views that.
-  bool string(std::string_view* out, std::string* scratch) {
+  TOLLGATE_JSON_INLINE bool string(std::string_view* out, std::string* scratch) {
     if (!eat('"')) return false;
     const char* start = p_;
-    // memchr is vectorised: one pass for the closing quote, one for an escape before it.
-    const char* q = static_cast<const char*>(std::memchr(p_, '"', end_ - p_));
-    if (!q) return false;
-    const char* bs = static_cast<const char*>(std::memchr(p_, '\\', q - p_));
-    p_ = bs ? bs : q;
-    if (*p_ == '"') {
-      *out = std::string_view(start, p_ - start);
-      ++p_;
+    const char* q = find_quote_or_backslash(p_);
+    if (q == end_) return false;  // unterminated (an escape needs a closing quote too)
+    if (TOLLGATE_JSON_LIKELY(*q == '"')) {
+      *out = std::string_view(start, q - start);
+      p_ = q + 1;
       return true;
     }
+    p_ = q;
+    return string_escaped(start, out, scratch);
+  }
+
+  // The text of a number token (validated loosely: digits, sign, '.', exponent).
+  TOLLGATE_JSON_INLINE bool number_text(std::string_view* out) {
+    skip_ws_before_value();
+    const char* start = p_;
+    const char* q = p_;
+    if (q < end_ && (*q == '-' || *q == '+')) ++q;
+    const char* d0 = q;
+    while (q < end_ && is_digit(*q)) ++q;
+    bool digits = q > d0;
+    if (q < end_ && is_number_char(*q)) q = number_tail(q, &digits);
+    if (!digits) return false;
+    p_ = q;
+    *out = std::string_view(start, q - start);
+    return true;
+  }
+
+  // An integer value; a number with a fraction or exponent is rounded toward zero.
+  TOLLGATE_JSON_INLINE bool int64(int64_t* out) {
+    skip_ws_before_value();
+    const char* q = p_;
+    bool neg = q < end_ && *q == '-';
+    q += neg;
+    const char* digits = q;
+    // At most 18 digits accumulate exactly in a uint64; longer numbers go through strtod.
+    const char* lim = end_ - q > 18 ? q + 18 : end_;
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // Up to 8 digits per step while 8 bytes of the line remain; the byte loop finishes.
+    while (lim - q >= 8) {
+      uint64_t w = load_u64(q);
+      unsigned n = leading_digits(w);
+      if (n == 0) break;
+      v = v * kPow10[n] + digits_value(w, n);
+      q += n;
+      if (n < 8) break;
+    }
+#endif
+    while (q < lim) {
+      unsigned d = static_cast<unsigned char>(*q) - static_cast<unsigned>('0');
+      if (d > 9) break;
+      v = v * 10 + d;
+      ++q;
+    }
+    if (q == digits) return false;
+    if (q < end_ && continues_integer(*q)) return int64_slow(out);
+    p_ = q;
+    *out = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    return true;
+  }
+
+  // Any scalar as text (strings decoded); false for objects and arrays.
+  TOLLGATE_JSON_INLINE bool scalar_text(std::string_view* out, std::string* scratch) {
+    char c = peek();
+    if (c == '"') return string(out, scratch);
+    if (c == 't' || c == 'f' || c == 'n') return literal(out);
+    return number_text(out);
+  }
+
+  TOLLGATE_JSON_NOINLINE bool literal(std::string_view* out) {
+    ws();
+    for (const char* lit : {"true", "false", "null"}) {
+      size_t n = std::char_traits<char>::length(lit);
+      if (static_cast<size_t>(end_ - p_) >= n && std::string_view(p_, n) == lit) {
+        *out = std::string_view(p_, n);
+        p_ += n;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Skips any value (nested objects and arrays included).
+  TOLLGATE_JSON_NOINLINE bool skip_value(int depth = 0) {
+    if (depth > 64) return false;
+    char c = peek();
+    std::string_view v;
+    std::string scratch;
+    if (c == '{' || c == '[') {
+      char close = c == '{' ? '}' : ']';
+      ++p_;
+      if (eat(close)) return true;
+      for (;;) {
+        if (c == '{') {
+          if (!string(&v, &scratch) || !eat(':')) return false;
+        }
+        if (!skip_value(depth + 1)) return false;
+        if (eat(',')) continue;
+        return eat(close);
+      }
+    }
+    if (c == '"') return string(&v, &scratch);
+    if (c == 't' || c == 'f' || c == 'n') return literal(&v);
+    return number_text(&v);
+  }
+
+ private:
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  static constexpr uint64_t kPow10[9] = {1,      10,      100,      1000,     10000,
+                                         100000, 1000000, 10000000, 100000000};
+  static constexpr uint64_t kZeros = 0x3030303030303030ULL;
+  static constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
+
+  // How many of the 8 bytes of w (first byte lowest) are ASCII digits before the first other
+  // byte. Carries and borrows only travel upward, past the first non-digit, so they are harmless.
+  static unsigned leading_digits(uint64_t w) {
+    uint64_t bad = ((w & kHigh) ^ kZeros) | (((w + 0x0606060606060606ULL) & kHigh) ^ kZeros);
+    return bad ? static_cast<unsigned>(__builtin_ctzll(bad)) >> 3 : 8;
+  }
+  // The value of the first n (1..8) digit bytes of w: they are shifted to the top so the low
+  // bytes read as leading zeros, then combined pairwise (8 -> 4 -> 2 -> 1 lanes).
+  static uint64_t digits_value(uint64_t w, unsigned n) {
+    uint64_t d = (w - kZeros) << (8 * (8 - n));
+    d = d * 10 + (d >> 8);
+    d = (((d & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+         (((d >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >>
+        32;
+    return static_cast<uint32_t>(d);
+  }
+#endif
+
+  // c is a digit, '.', 'e' or 'E': one bit test over the range '.'..'e' (',' '}' ']' are not).
+  static bool continues_integer(char c) {
+    constexpr uint64_t kBits =
+        1ULL | (0x3FFULL << ('0' - '.')) | (1ULL << ('E' - '.')) | (1ULL << ('e' - '.'));
+    unsigned i = static_cast<unsigned char>(c) - static_cast<unsigned>('.');
+    return i < 64 && ((kBits >> i) & 1);
+  }
+
+  static bool is_number_char(char c) {
+    return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+';
+  }
+
+  void skip_ws_before_value() {
+    if (p_ < end_ && is_ws(*p_)) ws();
+  }
+
+  // The first '"' or '\\' at or after p, or end_. Reads only bytes of [begin_, end_).
+  TOLLGATE_JSON_INLINE const char* find_quote_or_backslash(const char* p) const {
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    while (end_ - p >= 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      unsigned m = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash))));
+      if (m) return p + __builtin_ctz(m);
+      p += 16;
+    }
+    if (p < end_ && end_ - begin_ >= 16) {
+      // Fewer than 16 bytes left: load the line's last 16 bytes and drop those before p.
+      const char* base = end_ - 16;
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
+      unsigned m = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash))));
+      m >>= static_cast<unsigned>(p - base);
+      return m ? p + __builtin_ctz(m) : end_;
+    }
+#endif
+    while (p < end_ && *p != '"' && *p != '\\') ++p;
+    return p;
+  }
+
+  // Decodes a string from `start` (just after the opening quote); p_ is at its first '\\'.
+  TOLLGATE_JSON_NOINLINE bool string_escaped(const char* start, std::string_view* out,
+                                             std::string* scratch) {
     scratch->assign(start, p_ - start);
     while (p_ < end_ && *p_ != '"') {
       if (*p_ != '\\') {
@@ -113,91 +378,22 @@ class JsonScan {
     return true;
   }
 
-  // The text of a number token (validated loosely: digits, sign, '.', exponent).
-  bool number_text(std::string_view* out) {
-    ws();
-    const char* start = p_;
-    if (p_ < end_ && (*p_ == '-' || *p_ == '+')) ++p_;
-    bool digits = false;
-    while (p_ < end_ && ((*p_ >= '0' && *p_ <= '9') || *p_ == '.' || *p_ == 'e' || *p_ == 'E' ||
-                         *p_ == '-' || *p_ == '+')) {
-      digits |= (*p_ >= '0' && *p_ <= '9');
-      ++p_;
-    }
-    if (!digits) return false;
-    *out = std::string_view(start, p_ - start);
-    return true;
-  }
-
-  // An integer value; a number with a fraction or exponent is rounded toward zero.
-  bool int64(int64_t* out) {
-    ws();
-    const char* q = p_;
-    bool neg = false;
-    if (q < end_ && *q == '-') {
-      neg = true;
+  // number_text's loop past the leading digits; q is at a number character.
+  TOLLGATE_JSON_NOINLINE const char* number_tail(const char* q, bool* digits) const {
+    while (q < end_ && is_number_char(*q)) {
+      *digits |= is_digit(*q);
       ++q;
     }
-    const char* digits = q;
-    uint64_t v = 0;
-    while (q < end_ && *q >= '0' && *q <= '9' && q - digits < 18) v = v * 10 + (*q++ - '0');
-    if (q == digits) return false;
-    if (q < end_ && ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E')) {
-      std::string_view t;
-      if (!number_text(&t)) return false;
-      return double_to_int64(std::strtod(std::string(t).c_str(), nullptr), out);
-    }
-    p_ = q;
-    *out = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-    return true;
+    return q;
   }
 
-  // Any scalar as text (strings decoded); false for objects and arrays.
-  bool scalar_text(std::string_view* out, std::string* scratch) {
-    char c = peek();
-    if (c == '"') return string(out, scratch);
-    if (c == 't' || c == 'f' || c == 'n') return literal(out);
-    return number_text(out);
+  // A number with a fraction, an exponent or more than 18 digits: p_ is at its start.
+  TOLLGATE_JSON_NOINLINE bool int64_slow(int64_t* out) {
+    std::string_view t;
+    if (!number_text(&t)) return false;
+    return double_to_int64(std::strtod(std::string(t).c_str(), nullptr), out);
   }
 
-  bool literal(std::string_view* out) {
-    ws();
-    for (const char* lit : {"true", "false", "null"}) {
-      size_t n = std::char_traits<char>::length(lit);
-      if (static_cast<size_t>(end_ - p_) >= n && std::string_view(p_, n) == lit) {
-        *out = std::string_view(p_, n);
-        p_ += n;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // Skips any value (nested objects and arrays included).
-  bool skip_value(int depth = 0) {
-    if (depth > 64) return false;
-    char c = peek();
-    std::string_view v;
-    std::string scratch;
-    if (c == '{' || c == '[') {
-      char close = c == '{' ? '}' : ']';
-      ++p_;
-      if (eat(close)) return true;
-      for (;;) {
-        if (c == '{') {
-          if (!string(&v, &scratch) || !eat(':')) return false;
-        }
-        if (!skip_value(depth + 1)) return false;
-        if (eat(',')) continue;
-        return eat(close);
-      }
-    }
-    if (c == '"') return string(&v, &scratch);
-    if (c == 't' || c == 'f' || c == 'n') return literal(&v);
-    return number_text(&v);
-  }
-
- private:
   static void append_utf8(unsigned cp, std::string* s) {
     if (cp < 0x80) {
       s->push_back(static_cast<char>(cp));
@@ -211,6 +407,7 @@ class JsonScan {
     }
   }
 
+  const char* begin_;
   const char* p_;
   const char* end_;
 };

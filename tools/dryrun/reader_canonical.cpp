@@ -1,6 +1,9 @@
 // Canonical JSONL reader (docs/dryrun.md "Canonical JSONL"): the hot path of large replays, so
 // it scans each line in place with JsonScan instead of building a DOM.
+#include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "tools/dryrun/json_scan.h"
 #include "tools/dryrun/reader.h"
@@ -27,41 +30,97 @@ enum class Key {
   Other
 };
 
+// k equals the literal (whose length is a compile-time constant, so its words fold away).
+template <size_t N>
+inline bool is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && bytes_equal(k.data(), lit, N - 1);
+}
+
 Key classify(std::string_view k) {
   switch (k.size()) {
     case 2:
-      if (k == "ts") return Key::Ts;
+      if (is(k, "ts")) return Key::Ts;
       break;
     case 5:
-      if (k == "model") return Key::Model;
-      if (k == "attrs") return Key::Attrs;
+      if (is(k, "model")) return Key::Model;
+      if (is(k, "attrs")) return Key::Attrs;
       break;
     case 6:
-      if (k == "tenant") return Key::Tenant;
-      if (k == "status") return Key::Status;
+      if (is(k, "tenant")) return Key::Tenant;
+      if (is(k, "status")) return Key::Status;
       break;
     case 7:
-      if (k == "attempt") return Key::Attempt;
+      if (is(k, "attempt")) return Key::Attempt;
       break;
     case 8:
-      if (k == "hash_ids") return Key::HashIds;
-      if (k == "cost_usd") return Key::Cost;
+      if (is(k, "hash_ids")) return Key::HashIds;
+      if (is(k, "cost_usd")) return Key::Cost;
       break;
     case 9:
-      if (k == "in_tokens") return Key::In;
+      if (is(k, "in_tokens")) return Key::In;
       break;
     case 10:
-      if (k == "out_tokens") return Key::Out;
-      if (k == "request_id") return Key::RequestId;
-      if (k == "block_size") return Key::BlockSize;
+      if (is(k, "out_tokens")) return Key::Out;
+      if (is(k, "request_id")) return Key::RequestId;
+      if (is(k, "block_size")) return Key::BlockSize;
       break;
     case 13:
-      if (k == "cached_tokens") return Key::Cached;
+      if (is(k, "cached_tokens")) return Key::Cached;
       break;
     default:
       break;
   }
   return Key::Other;
+}
+
+// Sets a record string. The record was cleared, so its strings are empty with their capacity
+// kept: clear() + append() copies without assign()'s heavier aliasing checks (a duplicate key
+// still replaces the earlier value).
+inline void set_text(std::string* s, std::string_view v) {
+  s->clear();
+  s->append(v.data(), v.size());
+}
+
+constexpr uint32_t kNoId = UINT32_MAX;
+
+// What the reader learnt about the key at one position of the previous lines. Lines of one log
+// repeat their keys in the same order, so the next line is first tried against the raw bytes
+// '"' name '"' ':' (compact JSON): one word compare instead of scanning, classifying and
+// interning the key.
+struct KeySlot {
+  std::string name;     // the decoded key
+  uint32_t id = kNoId;  // its attribute id, once interned
+  Key k = Key::Other;   // its top-level meaning
+  JsonPattern pat;      // '"' name '"' ':'; empty when the key cannot be matched raw
+
+  // True when the key at the cursor is this slot's (and then consumes it and its ':').
+  TOLLGATE_JSON_INLINE bool match(JsonScan* s) const { return s->eat_pattern(pat); }
+  void set(std::string_view key) {
+    name.assign(key.data(), key.size());
+    id = kNoId;
+    k = classify(key);
+    pat.n = 0;
+    // A name without '"' or '\\' is written verbatim between the quotes: then, and only then,
+    // matching the raw bytes is the same as decoding the string.
+    if (key.size() + 3 <= sizeof pat.bytes && key.find_first_of("\"\\") == std::string_view::npos) {
+      pat.bytes[0] = '"';
+      std::memcpy(pat.bytes + 1, key.data(), key.size());
+      pat.bytes[key.size() + 1] = '"';
+      pat.bytes[key.size() + 2] = ':';
+      pat.n = static_cast<uint32_t>(key.size() + 3);
+    }
+  }
+  bool is(std::string_view key) const {
+    return name.size() == key.size() && bytes_equal(name.data(), key.data(), key.size());
+  }
+};
+
+// The slot for position pos, (re)learnt from key when it differs.
+KeySlot& learn(std::vector<KeySlot>* slots, size_t pos, std::string_view key) {
+  if (pos >= slots->size()) slots->resize(pos + 1);
+  KeySlot& slot = (*slots)[pos];
+  if (!slot.is(key)) slot.set(key);
+  return slot;
 }
 
 class CanonicalReader : public LogReader {
@@ -102,13 +161,22 @@ class CanonicalReader : public LogReader {
     if (!s.eat('{')) return "not a JSON object";
     bool has_ts = false, has_in = false, has_out = false;
     std::string_view key, v;
+    size_t pos = 0;
     if (!s.eat('}')) {
       for (;;) {
-        if (!s.string(&key, &key_scratch_)) return "expected a key";
-        Key k = classify(key);
-        std::string other_key;
-        if (k == Key::Other) other_key.assign(key.data(), key.size());
-        if (!s.eat(':')) return "expected ':'";
+        // slot and key stay valid through the value: key views the slot, the line or
+        // key_scratch_, values decode into scratch_, and top_ only changes here.
+        KeySlot* slot;
+        if (pos < top_.size() && top_[pos].match(&s)) {
+          slot = &top_[pos];
+          key = slot->name;
+        } else {
+          if (!s.string(&key, &key_scratch_)) return "expected a key";
+          slot = &learn(&top_, pos, key);
+          if (!s.eat(':')) return "expected ':'";
+        }
+        ++pos;
+        Key k = slot->k;
         switch (k) {
           case Key::Ts: {
             if (s.peek() == '"') {
@@ -122,18 +190,18 @@ class CanonicalReader : public LogReader {
           }
           case Key::RequestId:
             if (!s.scalar_text(&v, &scratch_)) return "bad request_id";
-            r->request_id.assign(v.data(), v.size());
+            set_text(&r->request_id, v);
             break;
           case Key::Attempt:
             if (!s.int64(&r->attempt) || r->attempt < 0) return "bad attempt";
             break;
           case Key::Tenant:
             if (!s.scalar_text(&v, &scratch_)) return "bad tenant";
-            r->tenant.assign(v.data(), v.size());
+            set_text(&r->tenant, v);
             break;
           case Key::Model:
             if (!s.scalar_text(&v, &scratch_)) return "bad model";
-            r->model.assign(v.data(), v.size());
+            set_text(&r->model, v);
             break;
           case Key::In:
             if (!s.int64(&r->in_tokens) || r->in_tokens < 0) return "bad in_tokens";
@@ -148,8 +216,8 @@ class CanonicalReader : public LogReader {
             break;
           case Key::Status:
             if (!s.scalar_text(&v, &scratch_)) return "bad status";
-            if (v == "ok")
-              r->status.assign("ok", 2);
+            if (is(v, "ok"))
+              set_text(&r->status, v);
             else
               r->status = normalize_status(v);
             break;
@@ -180,9 +248,17 @@ class CanonicalReader : public LogReader {
             size_t n_attr = 0;
             if (s.eat('}')) break;
             for (;;) {
-              if (!s.string(&key, &key_scratch_)) return "bad attrs key";
-              uint32_t id = attr_id(n_attr++, key);
-              if (!s.eat(':')) return "expected ':' in attrs";
+              uint32_t id;
+              if (n_attr < attr_.size() && attr_[n_attr].match(&s)) {
+                id = attr_[n_attr].id;
+              } else {
+                if (!s.string(&key, &key_scratch_)) return "bad attrs key";
+                KeySlot& a = learn(&attr_, n_attr, key);
+                if (a.id == kNoId) a.id = o_.keys->intern(key);
+                id = a.id;
+                if (!s.eat(':')) return "expected ':' in attrs";
+              }
+              ++n_attr;
               char c = s.peek();
               if (c == '{' || c == '[') {
                 if (!s.skip_value()) return "bad attrs value";
@@ -190,7 +266,7 @@ class CanonicalReader : public LogReader {
               } else {
                 if (!s.scalar_text(&v, &scratch_)) return "bad attrs value";
                 // attrs keys are distinct (a duplicate key would be kept twice; the first wins).
-                if (v != "null") r->add_attr(id, v);
+                if (!is(v, "null")) r->add_attr(id, v);
               }
               if (s.eat(',')) continue;
               if (!s.eat('}')) return "unterminated attrs";
@@ -205,7 +281,10 @@ class CanonicalReader : public LogReader {
               if (!s.skip_value()) return "bad value";
             } else {
               if (!s.scalar_text(&v, &scratch_)) return "bad value";
-              if (v != "null") r->set_attr(o_.keys->intern(other_key), v);
+              if (!is(v, "null")) {
+                if (slot->id == kNoId) slot->id = o_.keys->intern(key);
+                r->set_attr(slot->id, v);
+              }
             }
             break;
           }
@@ -224,20 +303,10 @@ class CanonicalReader : public LogReader {
     return nullptr;
   }
 
-  // Lines of one log repeat their attribute keys in the same order: remember the key seen at
-  // each position so interning is a string compare, not a hash lookup.
-  uint32_t attr_id(size_t pos, std::string_view key) {
-    if (pos < key_cache_.size() && key_cache_[pos].first == key) return key_cache_[pos].second;
-    uint32_t id = o_.keys->intern(key);
-    if (pos >= key_cache_.size()) key_cache_.resize(pos + 1);
-    key_cache_[pos] = {std::string(key), id};
-    return id;
-  }
-
   std::unique_ptr<LineReader> in_;
   ReaderOptions o_;
   std::string scratch_, key_scratch_;
-  std::vector<std::pair<std::string, uint32_t>> key_cache_;
+  std::vector<KeySlot> top_, attr_;  // by key position: top-level keys, attrs keys
 };
 
 }  // namespace
