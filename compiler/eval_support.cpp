@@ -207,20 +207,29 @@ int32_t tg_budget_limit(const EvalContext* ctx, const Slot* slots, int32_t budge
 int32_t tg_budget_view(const EvalContext* ctx, const tollgate::EvalEnv* env, int32_t budget,
                        int32_t view, double* out) {
   if (budget < 0 || static_cast<size_t>(budget) >= ctx->budgets.size()) return 1;
-  char buf[32];
-  const char* key;
-  uint32_t len;
-  if (tg_budget_key(ctx, env->slots, budget, buf, &key, &len)) return 1;
+  double spent = 0;
+  const uint32_t bit = budget < tollgate::EvalEnv::kSpentMemo ? 1u << budget : 0;
+  if (env->spent_known & bit) {
+    spent = env->spent_memo[budget];  // the key was read (without error) by an earlier view
+  } else {
+    char buf[32];
+    const char* key;
+    uint32_t len;
+    if (tg_budget_key(ctx, env->slots, budget, buf, &key, &len)) return 1;
+    if (env->budgets) {
+      const tollgate::BudgetInfo& info =
+          env->budget_infos && static_cast<size_t>(budget) < env->budget_infos->size()
+              ? (*env->budget_infos)[budget]
+              : ctx->tables.budgets[budget];
+      spent = env->budgets->spent(info, std::string_view(key, len), env->now_ms);
+    }
+    if (bit) {
+      env->spent_memo[budget] = spent;
+      env->spent_known |= bit;
+    }
+  }
   double limit;
   if (tg_budget_limit(ctx, env->slots, budget, &limit)) return 1;
-  double spent = 0;
-  if (env->budgets) {
-    const tollgate::BudgetInfo& info =
-        env->budget_infos && static_cast<size_t>(budget) < env->budget_infos->size()
-            ? (*env->budget_infos)[budget]
-            : ctx->tables.budgets[budget];
-    spent = env->budgets->spent(info, std::string_view(key, len), env->now_ms);
-  }
   switch (static_cast<tollgate::BudgetView>(view)) {
     case tollgate::BudgetView::Spent:
       *out = spent;

@@ -24,6 +24,13 @@ struct EvalEnv {
   const BudgetReader* budgets = nullptr;                  // null: every budget has spent 0
   const std::vector<BudgetInfo>* budget_infos = nullptr;  // parallel to Program::budgets
   int64_t now_ms = 0;                                     // resolved time (never 0 here)
+
+  // Per-decision memo of BudgetReader::spent for the first kSpentMemo budgets: a policy reads
+  // the same budget in several rules (`monthly.ratio` in a let used three times), and one
+  // decision sees one snapshot of each counter. Evaluators clear it as a decision starts.
+  static constexpr int kSpentMemo = 32;
+  mutable uint32_t spent_known = 0;  // bit b: spent_memo[b] holds budget b's spent
+  mutable double spent_memo[kSpentMemo];
 };
 
 class Evaluator {

@@ -83,13 +83,17 @@ bool Policy::budget_limit(int b, const Request& req, double* out) const {
 }
 
 std::string Policy::budget_key(int b, const Request& req) const {
+  char buf[32];
+  return std::string(budget_key(b, req, buf));
+}
+
+std::string_view Policy::budget_key(int b, const Request& req, char (&buf)[32]) const {
   if (b < 0 || static_cast<size_t>(b) >= impl_->budgets.size()) return {};
   if (req.size() != static_cast<int>(impl_->inputs.size())) return {};
-  char buf[32];
   const char* key;
   uint32_t len;
   if (tg_budget_key(impl_->ctx.get(), req.slots(), b, buf, &key, &len)) return {};
-  return std::string(key, len);
+  return std::string_view(key, len);
 }
 
 const Program& Policy::program() const {

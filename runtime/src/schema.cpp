@@ -1,8 +1,10 @@
 // Builds the Request schema from a checked Program, and parses input values from text.
 #include "runtime/src/schema.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "compiler/ast.h"
@@ -25,25 +27,31 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }  // namespace
 
 void Schema::fill_defaults(Slot* slots) const {
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const SchemaInput& in = inputs[i];
-    Slot& s = slots[i];
-    if (in.has_default) {
-      s = in.default_slot;
-      if (in.type == InputType::String) {
-        s.str = in.default_string.c_str();
-        s.len = static_cast<uint32_t>(in.default_string.size());
-      }
-    } else {
-      s = Slot{};
-      s.i = 0;
-      s.str = "";
-      s.len = 0;
-      s.str_id = -1;
-    }
-    s.set = 0;
-  }
+  if (!reset_image.empty())
+    std::memcpy(slots, reset_image.data(), reset_image.size() * sizeof(Slot));
 }
+
+namespace {
+
+Slot reset_slot(const SchemaInput& in) {
+  Slot s{};
+  if (in.has_default) {
+    s = in.default_slot;
+    if (in.type == InputType::String) {
+      s.str = in.default_string.c_str();
+      s.len = static_cast<uint32_t>(in.default_string.size());
+    }
+  } else {
+    s.i = 0;
+    s.str = "";
+    s.len = 0;
+    s.str_id = -1;
+  }
+  s.set = 0;
+  return s;
+}
+
+}  // namespace
 
 std::shared_ptr<const Schema> build_schema(const Program& program, const EvalContext& ctx) {
   auto schema = std::make_shared<Schema>();
@@ -66,8 +74,13 @@ std::shared_ptr<const Schema> build_schema(const Program& program, const EvalCon
     schema->slots.emplace(decl.name, static_cast<int32_t>(i));
     schema->inputs.push_back(std::move(in));
   }
-  for (size_t i = 0; i < program.string_literals.size(); ++i)
+  for (size_t i = 0; i < program.string_literals.size(); ++i) {
     schema->literals.emplace(program.string_literals[i], static_cast<int32_t>(i));
+    schema->literal_lengths |= uint64_t{1}
+                               << std::min<size_t>(program.string_literals[i].size(), 63);
+  }
+  // default_string pointers are taken only now: moving a SchemaInput moves short strings' bytes.
+  for (const SchemaInput& in : schema->inputs) schema->reset_image.push_back(reset_slot(in));
   return schema;
 }
 

@@ -49,17 +49,24 @@ struct Schema {
   std::vector<SchemaInput> inputs;
   NameMap slots;     // input name -> slot
   NameMap literals;  // string literal -> id in Program::string_literals
+  // Bit n set when some literal is n bytes long (bit 63 also for every length >= 63).
+  uint64_t literal_lengths = 0;
 
   int slot(std::string_view name) const {
     auto it = slots.find(name);
     return it == slots.end() ? -1 : it->second;
   }
   int32_t literal_id(std::string_view s) const {
+    // Most host strings (tenant ids, request ids) match no literal: a length no literal has
+    // answers without hashing the bytes.
+    if (s.size() < 64 && !(literal_lengths >> s.size() & 1)) return -1;
     auto it = literals.find(s);
     return it == literals.end() ? -1 : it->second;
   }
-  // Every slot unset, holding its default value (or zero).
+  // Every slot unset, holding its default value (or zero): one copy of reset_image, since
+  // hosts reset a Request before every decision.
   void fill_defaults(Slot* slots) const;
+  std::vector<Slot> reset_image;  // built last, once `inputs` no longer moves
 };
 
 // Defaults come from the evaluators' context so both agree on them.

@@ -934,3 +934,71 @@ TEST_CASE("the DESIGN example policy decides as documented") {
   CHECK(d.denied);
   CHECK(std::string(d.deny_reason).find("evaluation error in rule at line") == 0);
 }
+
+TEST_CASE("budget views: one spent() per budget per decision, fresh for the next decision") {
+  Policy p = compile(with_routes(R"(
+policy memo
+input {
+  tenant: string
+  n: int = 7
+}
+budget monthly = 1000 usd per tenant per month
+budget hourly = 100 tokens per n per hour
+let near = monthly.ratio >= 0.5
+if near tag "near"
+if near and monthly.remaining < 600.0 tag "low"
+if monthly.spent > 400.0 and hourly.spent > 10.0 tag "both"
+if hourly.remaining > 0.0 tag "hourly"
+default route a
+)"));
+  FakeBudgets fb;
+  fb.spend[{"monthly", "acme"}] = 500;
+  fb.spend[{"hourly", "7"}] = 20;
+  Decision d = run(p, {{"tenant", "acme"}}, &fb);
+  CHECK(d.errors == 0);
+  CHECK(d.has_tag("near"));
+  CHECK(d.has_tag("low"));
+  CHECK(d.has_tag("both"));
+  CHECK(d.has_tag("hourly"));
+  // Five views of monthly and two of hourly, asked once each per decision (interpreter, then
+  // the JIT twin).
+  using Ask = std::pair<std::string, std::string>;
+  CHECK(
+      fb.asked ==
+      std::vector<Ask>{{"monthly", "acme"}, {"hourly", "7"}, {"monthly", "acme"}, {"hourly", "7"}});
+
+  // The next decision reads the counters again.
+  fb.asked.clear();
+  fb.spend[{"monthly", "acme"}] = 100;
+  d = run(p, {{"tenant", "acme"}}, &fb);
+  CHECK_FALSE(d.has_tag("near"));
+  CHECK_FALSE(d.has_tag("both"));
+  CHECK(fb.asked.size() == 4);
+}
+
+TEST_CASE("string equality with literals of every length, 63 bytes and longer included") {
+  std::string l63(63, 'x'), l64(64, 'y'), l100(100, 'z');
+  Policy p = compile(with_routes(R"(
+policy lits
+input { s: string }
+if s == "ab" tag "two"
+if s == ")" + l63 + R"(" tag "l63"
+if s == ")" + l64 + R"(" tag "l64"
+if s == ")" + l100 + R"(" tag "l100"
+if s != "ab" tag "not-two"
+default route a
+)"));
+  auto tags_for = [&](const std::string& s) {
+    Decision d = run(p, {{"s", s.c_str()}});
+    std::string t;
+    for (const char* tag : {"two", "l63", "l64", "l100", "not-two"})
+      if (d.has_tag(tag)) t += std::string(t.empty() ? "" : ",") + tag;
+    return t;
+  };
+  CHECK(tags_for("ab") == "two");
+  CHECK(tags_for("abc") == "not-two");
+  CHECK(tags_for(l63) == "l63,not-two");
+  CHECK(tags_for(l64) == "l64,not-two");
+  CHECK(tags_for(l100) == "l100,not-two");
+  CHECK(tags_for(std::string(100, 'q')) == "not-two");
+}

@@ -97,6 +97,9 @@ class Policy {
   bool budget_limit(int b, const Request& req, double* out) const;
   // The key ("per tenant" value) of budget b for this request; "" for a global budget.
   std::string budget_key(int b, const Request& req) const;
+  // The same without allocating: a view of the request's string bytes, of the policy's enum
+  // names, or of `buf` (numbers); valid while those are. "" when it cannot be read.
+  std::string_view budget_key(int b, const Request& req, char (&buf)[32]) const;
 
   const Program& program() const;
 
