@@ -10,6 +10,12 @@ int64_t usd_to_pico(double usd) {
 }
 
 double pico_to_usd(Pico p) {
+  // Per-call costs fit in 64 bits, where the division is one instruction, not a libgcc call.
+  if (p >= 0 && p <= INT64_MAX) {
+    auto q = static_cast<int64_t>(p);
+    return static_cast<double>(q / kPicoPerUsd) +
+           static_cast<double>(q % kPicoPerUsd) / static_cast<double>(kPicoPerUsd);
+  }
   // Split so that large totals keep their precision through the conversion.
   Pico whole = p / kPicoPerUsd;
   Pico frac = p % kPicoPerUsd;

@@ -31,20 +31,16 @@ void LogRecord::clear() {
   hash_ids.clear();
   block_size = 512;
   logged_cost_usd = -1;
+  for (size_t i = 0; i < n_attrs; ++i) attr_pos_[attrs[i].key] = 0;
   n_attrs = 0;
 }
 
 void LogRecord::set_attr(uint32_t key, std::string_view value) {
-  for (size_t i = 0; i < n_attrs; ++i) {
-    if (attrs[i].key == key) {
-      attrs[i].value.assign(value.data(), value.size());
-      return;
-    }
+  if (key < attr_pos_.size() && attr_pos_[key] != 0) {
+    attrs[attr_pos_[key] - 1].value.assign(value.data(), value.size());
+    return;
   }
-  if (n_attrs == attrs.size()) attrs.emplace_back();
-  attrs[n_attrs].key = key;
-  attrs[n_attrs].value.assign(value.data(), value.size());
-  ++n_attrs;
+  add_attr(key, value);
 }
 
 }  // namespace tollgate::dryrun

@@ -54,18 +54,25 @@ struct LogRecord {
 
   void clear();
   void set_attr(uint32_t key, std::string_view value);
-  // Appends without looking for an existing key (a reader that knows keys are distinct).
+  // Appends without looking for an existing key (a reader that knows keys are distinct; were a
+  // key repeated, the first value would win).
   void add_attr(uint32_t key, std::string_view value) {
     if (n_attrs == attrs.size()) attrs.emplace_back();
     attrs[n_attrs].key = key;
     attrs[n_attrs].value.assign(value.data(), value.size());
     ++n_attrs;
+    if (key >= attr_pos_.size()) attr_pos_.resize(key + 1);
+    if (attr_pos_[key] == 0) attr_pos_[key] = static_cast<uint32_t>(n_attrs);
   }
+  // O(1): a replay reads several attributes per record for each side.
   const std::string* attr(uint32_t key) const {
-    for (size_t i = 0; i < n_attrs; ++i)
-      if (attrs[i].key == key) return &attrs[i].value;
-    return nullptr;
+    if (key >= attr_pos_.size() || attr_pos_[key] == 0) return nullptr;
+    return &attrs[attr_pos_[key] - 1].value;
   }
+
+ private:
+  // attr_pos_[key]: 1 + the index in attrs of the live attribute with that key, 0 when absent.
+  std::vector<uint32_t> attr_pos_;
 };
 
 }  // namespace tollgate::dryrun

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <unordered_map>
 
 #include "compiler/ast.h"
@@ -61,6 +62,12 @@ class PolicySide : public Side {
 
   bool init(const PriceTable* prices, AttrKeys* keys, std::string* error) {
     stats_.policy = policy_.name();
+    std::vector<bool> stable_key;
+    for (const BudgetInfo& b : policy_.budgets()) {
+      InputType t = b.key_input >= 0 ? policy_.inputs()[b.key_input].type : InputType::String;
+      stable_key.push_back(t != InputType::Int && t != InputType::Float);
+    }
+    ledger_.bind(policy_.budgets(), stable_key);
     const Program& prog = policy_.program();
     std::unordered_map<std::string, uint32_t> model_ids;
     std::string unpriced;
@@ -141,6 +148,7 @@ class PolicySide : public Side {
       return;
     }
     fill(rec, ctx);
+    ledger_.begin_record();
     req_.now_ms = rec.ts_ms == 0 ? 1 : rec.ts_ms;
     policy_.decide(req_, ledger_, &d_);
     out->decision = &d_;
@@ -168,7 +176,8 @@ class PolicySide : public Side {
     c.max_out = d_.max_out;
     c.rag_off = d_.rule_for(Field::Rag) >= 0 && !d_.rag;
     if (c.rag_off) {
-      if (const std::string* v = rec.attr(opts_.rag_attr)) c.rag_tokens = parse_int(*v);
+      if (const std::string* v = rec.attr(opts_.rag_attr))
+        if (!plain_int(*v, &c.rag_tokens)) c.rag_tokens = parse_int(*v);
     }
     c.cache_prompt = d_.cache == CacheMode::Prompt;
     if (c.cache_prompt) {
@@ -188,6 +197,18 @@ class PolicySide : public Side {
     std::string s = "; " + in.name + " is one of ";
     for (size_t i = 0; i < in.members.size(); ++i) s += (i ? ", " : "") + in.members[i];
     return s;
+  }
+
+  // The common case, 1 to 18 decimal digits, inline; anything else goes to from_chars/strtod.
+  static bool plain_int(std::string_view t, int64_t* out) {
+    if (t.empty() || t.size() > 18) return false;
+    int64_t v = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return true;
   }
 
   static int64_t parse_int(const std::string& s) {
@@ -213,8 +234,10 @@ class PolicySide : public Side {
         break;
       case InputType::Enum: {
         // Members are few: a scan of the names seen beats hashing the text every record.
+        // Length and first byte reject most mismatches without a memcmp call.
         for (const auto& [name, member] : b.enum_cache) {
-          if (name == text) {
+          if (name.size() == text.size() && !text.empty() && name[0] == text[0] &&
+              std::memcmp(name.data(), text.data(), text.size()) == 0) {
             st = req_.set_enum(b.slot, member);
             goto done;
           }
@@ -229,8 +252,10 @@ class PolicySide : public Side {
       }
       case InputType::Int: {
         int64_t v = 0;
-        auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (r.ec == std::errc() && r.ptr == text.data() + text.size()) {
+        if (plain_int(text, &v)) {
+          st = req_.set_int(b.slot, v);
+        } else if (auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+                   r.ec == std::errc() && r.ptr == text.data() + text.size()) {
           st = req_.set_int(b.slot, v);
         } else {
           std::string t(text);
@@ -332,12 +357,16 @@ class PolicySide : public Side {
   void charge(const LogRecord& rec, const CallCost& cost) {
     const auto& budgets = policy_.budgets();
     int32_t keyed_by = -2;  // budgets keyed by the same input share one key computation
+    double usd = -1;        // the 128-bit division once per call, not once per budget
+    char key_buf[32];
+    std::string_view key;
     for (size_t i = 0; i < budgets.size(); ++i) {
       const BudgetInfo& b = budgets[i];
       double amount = 0;
       switch (b.unit) {
         case BudgetUnit::Usd:
-          amount = pico_to_usd(cost.cost);
+          if (usd < 0) usd = pico_to_usd(cost.cost);
+          amount = usd;
           break;
         case BudgetUnit::Tokens:
           amount = static_cast<double>(cost.in_billed + cost.out_billed);
@@ -347,10 +376,10 @@ class PolicySide : public Side {
           break;
       }
       if (b.key_input != keyed_by) {
-        budget_key_ = policy_.budget_key(static_cast<int>(i), req_);
+        key = policy_.budget_key(static_cast<int>(i), req_, key_buf);
         keyed_by = b.key_input;
       }
-      ledger_.add(b, budget_key_, req_.now_ms, amount);
+      ledger_.add(b, key, req_.now_ms, amount);
     }
   }
 
@@ -362,7 +391,6 @@ class PolicySide : public Side {
   std::vector<InputBinding> bindings_;
   std::vector<uint32_t> route_model_;
   Decision d_;
-  std::string budget_key_;
   std::map<std::string, uint64_t>* warnings_;
 };
 

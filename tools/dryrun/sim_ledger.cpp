@@ -3,7 +3,48 @@
 
 namespace tollgate::dryrun {
 
+namespace {
+
+constexpr int64_t kMsPerDay = 86400000;
+
+// End of the window that starts at `start`. A month has at most 31 days, so 31 days after the
+// 1st lands in the next month, whose start is the end.
+int64_t window_end(BudgetWindow w, int64_t start) {
+  if (start > INT64_MAX - 32 * kMsPerDay) return INT64_MAX;  // far-future timestamps: no memo
+  switch (w) {
+    case BudgetWindow::Minute:
+      return start + 60000;
+    case BudgetWindow::Hour:
+      return start + 3600000;
+    case BudgetWindow::Day:
+      return start + kMsPerDay;
+    case BudgetWindow::Month:
+      return window_start(w, start + 31 * kMsPerDay);
+  }
+  return start + 1;
+}
+
+}  // namespace
+
+void SimLedger::bind(const std::vector<BudgetInfo>& budgets, const std::vector<bool>& stable_key) {
+  bound_begin_ = reinterpret_cast<uintptr_t>(budgets.data());
+  bound_count_ = budgets.size();
+  bound_tables_.clear();
+  for (size_t i = 0; i < budgets.size(); ++i) {
+    Table* t = &table_slow(budgets[i]);  // may grow tables_: take the index after
+    t->stable_key = i < stable_key.size() && stable_key[i];
+    bound_tables_.push_back(static_cast<size_t>(t - tables_.data()));
+  }
+}
+
 SimLedger::Table& SimLedger::table(const BudgetInfo& b) const {
+  uintptr_t off = reinterpret_cast<uintptr_t>(&b) - bound_begin_;
+  if (off % sizeof(BudgetInfo) == 0 && off / sizeof(BudgetInfo) < bound_count_)
+    return tables_[bound_tables_[off / sizeof(BudgetInfo)]];
+  return table_slow(b);
+}
+
+SimLedger::Table& SimLedger::table_slow(const BudgetInfo& b) const {
   for (const auto& [info, idx] : aliases_)
     if (info == &b) return tables_[idx];
   // First sight of this BudgetInfo address: the same name (a copy of the info) shares counters.
@@ -20,14 +61,21 @@ SimLedger::Table& SimLedger::table(const BudgetInfo& b) const {
 }
 
 int64_t SimLedger::start(Table& t, int64_t now_ms) {
-  if (now_ms != t.memo_now) {
-    t.memo_now = now_ms;
+  if (now_ms < t.memo_start || now_ms >= t.memo_end) {
     t.memo_start = window_start(t.info->window, now_ms);
+    t.memo_end = window_end(t.info->window, t.memo_start);
   }
   return t.memo_start;
 }
 
-uint32_t SimLedger::key_id(std::string_view key) const {
+uint32_t SimLedger::key_id(const Table& t, std::string_view key) const {
+  if (t.stable_key) {
+    if (key.data() == memo_data_ && key.size() == memo_size_ && memo_data_) return last_id_;
+    memo_data_ = key.data();
+    memo_size_ = key.size();
+  } else {
+    memo_data_ = nullptr;  // the last key's bytes may be overwritten in place
+  }
   if (last_id_ != UINT32_MAX && last_key_ == key) return last_id_;
   auto it = key_ids_.find(key);
   uint32_t id;
@@ -44,7 +92,7 @@ uint32_t SimLedger::key_id(std::string_view key) const {
 
 double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const {
   Table& t = table(budget);
-  uint32_t id = key_id(key);
+  uint32_t id = key_id(t, key);
   if (id >= t.by_key.size()) return 0;
   const Counter& c = t.by_key[id];
   if (!c.live) return 0;
@@ -54,7 +102,7 @@ double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t 
 void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount) {
   Table& t = table(budget);
   int64_t w = start(t, now_ms);
-  uint32_t id = key_id(key);
+  uint32_t id = key_id(t, key);
   if (id >= t.by_key.size()) t.by_key.resize(key_ids_.size());
   Counter& c = t.by_key[id];
   if (!c.live) {

@@ -19,6 +19,17 @@ namespace tollgate::dryrun {
 
 class SimLedger : public BudgetReader {
  public:
+  // The replayed policy's budgets (Policy::budgets()): views and charges naming one of them find
+  // its counters by position. Any other BudgetInfo still works, found by address, then by name.
+  // stable_key[i]: budget i's key bytes are borrowed from the request or the policy (string,
+  // enum, bool or global keys), not formatted into a scratch buffer (numbers); see begin_record.
+  void bind(const std::vector<BudgetInfo>& budgets, const std::vector<bool>& stable_key);
+
+  // Call before each record's decision and charges. Within a record, stable key bytes stay where
+  // they are, so their address and length identify the key until the next record; across
+  // records the same bytes are reused for other keys.
+  void begin_record() { memo_data_ = nullptr; }
+
   double spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const override;
   void add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount);
   size_t counters() const;
@@ -35,18 +46,28 @@ class SimLedger : public BudgetReader {
     const BudgetInfo* info = nullptr;
     std::string name;
     std::vector<Counter> by_key;  // indexed by key id
-    // window_start memo: consecutive calls share the record's time.
-    int64_t memo_now = INT64_MIN, memo_start = 0;
+    // The window [memo_start, memo_end) holding the last time asked: records are in time order,
+    // so most lookups are two compares instead of calendar arithmetic.
+    int64_t memo_start = 0, memo_end = INT64_MIN;
+    bool stable_key = false;
   };
   Table& table(const BudgetInfo& b) const;
+  Table& table_slow(const BudgetInfo& b) const;
   static int64_t start(Table& t, int64_t now_ms);
-  uint32_t key_id(std::string_view key) const;
+  uint32_t key_id(const Table& t, std::string_view key) const;
 
   mutable std::vector<Table> tables_;
+  // bind(): the bound vector's address range and, per position, the table index.
+  uintptr_t bound_begin_ = 0;
+  size_t bound_count_ = 0;
+  std::vector<size_t> bound_tables_;
   mutable std::vector<std::pair<const BudgetInfo*, size_t>> aliases_;
   mutable StrMap<uint32_t> key_ids_;
   mutable std::string last_key_;
   mutable uint32_t last_id_ = UINT32_MAX;
+  // The address and length last resolved in this record (see begin_record).
+  mutable const char* memo_data_ = nullptr;
+  mutable size_t memo_size_ = 0;
 };
 
 }  // namespace tollgate::dryrun
