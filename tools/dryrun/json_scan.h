@@ -62,7 +62,15 @@ TOLLGATE_JSON_INLINE bool bytes_equal(const char* a, const char* b, size_t n) {
 // whole-vector compares.
 struct JsonPattern {
   alignas(16) char bytes[32] = {};
-  uint32_t n = 0;  // 0: nothing to match
+  uint32_t n = 0;     // 0: nothing to match
+  uint32_t need = 0;  // the low n bits: the compare lanes that must be equal
+
+  void set(const char* s, size_t len) {  // len <= 32
+    std::memcpy(bytes, s, len);
+    n = static_cast<uint32_t>(len);
+    need = len >= 32 ? ~0u : (1u << len) - 1;
+  }
+  void clear() { n = need = 0; }
 };
 
 class JsonScan {
@@ -101,33 +109,22 @@ class JsonScan {
   // Consumes exactly the bytes of pat at the cursor if they are there (no whitespace skipped).
   TOLLGATE_JSON_INLINE bool eat_pattern(const JsonPattern& pat) {
     const size_t n = pat.n, left = static_cast<size_t>(end_ - p_);
-    if (n == 0 || left < n) return false;
+    if (n == 0) return false;
 #ifdef __SSE2__
     // Whole-vector compares while they stay inside the line; only the first n lanes count.
     if (n <= 16 && left >= 16) {
-      unsigned eq = static_cast<unsigned>(_mm_movemask_epi8(
-          _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p_)),
-                         _mm_load_si128(reinterpret_cast<const __m128i*>(pat.bytes)))));
-      unsigned need = (1u << n) - 1;
-      if ((eq & need) != need) return false;
+      if ((lanes_equal(p_, pat.bytes) & pat.need) != pat.need) return false;
       p_ += n;
       return true;
     }
     if (left >= 32) {
-      uint64_t eq = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
-                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_)),
-                        _mm_load_si128(reinterpret_cast<const __m128i*>(pat.bytes))))) |
-                    static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
-                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + 16)),
-                        _mm_load_si128(reinterpret_cast<const __m128i*>(pat.bytes + 16))))))
-                        << 16;
-      uint64_t need = (uint64_t{1} << n) - 1;
-      if ((eq & need) != need) return false;
+      uint32_t eq = lanes_equal(p_, pat.bytes) | lanes_equal(p_ + 16, pat.bytes + 16) << 16;
+      if ((eq & pat.need) != pat.need) return false;
       p_ += n;
       return true;
     }
 #endif
-    if (!bytes_equal(p_, pat.bytes, n)) return false;
+    if (left < n || !bytes_equal(p_, pat.bytes, n)) return false;
     p_ += n;
     return true;
   }
@@ -283,6 +280,15 @@ class JsonScan {
   static bool is_number_char(char c) {
     return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+';
   }
+
+#ifdef __SSE2__
+  // Bit i set when p[i] == pat[i], for 16 bytes; pat is 16-byte aligned.
+  static uint32_t lanes_equal(const char* p, const char* pat) {
+    return static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                                         _mm_load_si128(reinterpret_cast<const __m128i*>(pat)))));
+  }
+#endif
 
   void skip_ws_before_value() {
     if (p_ < end_ && is_ws(*p_)) ws();

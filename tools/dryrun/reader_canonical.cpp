@@ -88,10 +88,10 @@ constexpr uint32_t kNoId = UINT32_MAX;
 // '"' name '"' ':' (compact JSON): one word compare instead of scanning, classifying and
 // interning the key.
 struct KeySlot {
-  std::string name;     // the decoded key
+  JsonPattern pat;      // '"' name '"' ':'; empty when the key cannot be matched raw
   uint32_t id = kNoId;  // its attribute id, once interned
   Key k = Key::Other;   // its top-level meaning
-  JsonPattern pat;      // '"' name '"' ':'; empty when the key cannot be matched raw
+  std::string name;     // the decoded key
 
   // True when the key at the cursor is this slot's (and then consumes it and its ':').
   TOLLGATE_JSON_INLINE bool match(JsonScan* s) const { return s->eat_pattern(pat); }
@@ -99,15 +99,16 @@ struct KeySlot {
     name.assign(key.data(), key.size());
     id = kNoId;
     k = classify(key);
-    pat.n = 0;
+    pat.clear();
     // A name without '"' or '\\' is written verbatim between the quotes: then, and only then,
     // matching the raw bytes is the same as decoding the string.
     if (key.size() + 3 <= sizeof pat.bytes && key.find_first_of("\"\\") == std::string_view::npos) {
-      pat.bytes[0] = '"';
-      std::memcpy(pat.bytes + 1, key.data(), key.size());
-      pat.bytes[key.size() + 1] = '"';
-      pat.bytes[key.size() + 2] = ':';
-      pat.n = static_cast<uint32_t>(key.size() + 3);
+      char raw[sizeof pat.bytes];
+      raw[0] = '"';
+      std::memcpy(raw + 1, key.data(), key.size());
+      raw[key.size() + 1] = '"';
+      raw[key.size() + 2] = ':';
+      pat.set(raw, key.size() + 3);
     }
   }
   bool is(std::string_view key) const {
@@ -161,18 +162,18 @@ class CanonicalReader : public LogReader {
     if (!s.eat('{')) return "not a JSON object";
     bool has_ts = false, has_in = false, has_out = false;
     std::string_view key, v;
-    size_t pos = 0;
+    // Slot counts are kept here: vector::size() divides by the slot size on every key.
+    size_t pos = 0, n_top = top_.size(), n_attr_slots = attr_.size();
     if (!s.eat('}')) {
       for (;;) {
-        // slot and key stay valid through the value: key views the slot, the line or
-        // key_scratch_, values decode into scratch_, and top_ only changes here.
+        // slot stays valid through the value: top_ only changes here.
         KeySlot* slot;
-        if (pos < top_.size() && top_[pos].match(&s)) {
+        if (pos < n_top && top_[pos].match(&s)) {
           slot = &top_[pos];
-          key = slot->name;
         } else {
           if (!s.string(&key, &key_scratch_)) return "expected a key";
           slot = &learn(&top_, pos, key);
+          n_top = top_.size();
           if (!s.eat(':')) return "expected ':'";
         }
         ++pos;
@@ -249,11 +250,12 @@ class CanonicalReader : public LogReader {
             if (s.eat('}')) break;
             for (;;) {
               uint32_t id;
-              if (n_attr < attr_.size() && attr_[n_attr].match(&s)) {
+              if (n_attr < n_attr_slots && attr_[n_attr].match(&s)) {
                 id = attr_[n_attr].id;
               } else {
                 if (!s.string(&key, &key_scratch_)) return "bad attrs key";
                 KeySlot& a = learn(&attr_, n_attr, key);
+                n_attr_slots = attr_.size();
                 if (a.id == kNoId) a.id = o_.keys->intern(key);
                 id = a.id;
                 if (!s.eat(':')) return "expected ':' in attrs";
@@ -282,7 +284,7 @@ class CanonicalReader : public LogReader {
             } else {
               if (!s.scalar_text(&v, &scratch_)) return "bad value";
               if (!is(v, "null")) {
-                if (slot->id == kNoId) slot->id = o_.keys->intern(key);
+                if (slot->id == kNoId) slot->id = o_.keys->intern(slot->name);
                 r->set_attr(slot->id, v);
               }
             }
