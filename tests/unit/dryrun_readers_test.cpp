@@ -411,3 +411,56 @@ TEST_CASE("readers: numbers beyond int64 are malformed lines, not undefined beha
   CHECK(c.recs.size() == 1);
   CHECK(c.stats.malformed == 1);
 }
+
+// The canonical reader's fast paths (16-byte string scans, 8-digit integer steps, keys matched
+// raw against the previous line's) hand over to their fallbacks at these edges.
+TEST_CASE("canonical JSONL: fast-path edges (line ends, long strings, key order, whitespace)") {
+  std::string log =
+      R"({"ts":1,"in_tokens":10,"out_tokens":1,"tenant":"a","attrs":{"task":"qa","tier":"pro"}})"
+      "\n"
+      // Strings of 15, 16 and 17 bytes, the last closing 3 bytes before the line end.
+      R"({"ts":2,"in_tokens":10,"out_tokens":1,"tenant":"0123456789abcde","model":"0123456789abcdef","attrs":{"task":"0123456789abcdefg"}})"
+      "\n"
+      // Escapes after 16 plain bytes; escaped keys that decode to the remembered ones.
+      R"({"ts":3,"in_tokens":10,"out_tokens":1,"t\u0065nant":"0123456789abcdefghij\"k\u00e9","attrs":{"ta\u0073k":"x\\y"}})"
+      "\n"
+      // The same keys in another order, whitespace around every token, CRLF.
+      " { \"in_tokens\" :\t20 , \"ts\" : 4 ,\"out_tokens\": 2 , \"attrs\" : { \"tier\" : "
+      "\"free\" , \"task\":\"chat\" } } \r\n"
+      // 18 digits; a fraction after 9 digits; 8 digits ending 1 byte before the line end.
+      R"({"ts":123456789012345678,"in_tokens":123456789.9,"attrs":{"n":12345678},"out_tokens":12345678})"
+      "\n"
+      // An unterminated string running to the line end; a line shorter than 16 bytes.
+      R"({"ts":6,"in_tokens":1,"out_tokens":1,"tenant":"0123456789abcdefghij)"
+      "\n"
+      R"({"ts":7})"
+      "\n"
+      // A key that is a prefix of the one remembered at its position.
+      R"({"ts":8,"in_tokens":1,"out_tokens":1,"tenan":"x"})"
+      "\n";
+  ReadAll r = ReadAll::text(log, LogFormat::Canonical);
+  REQUIRE(r.recs.size() == 6);
+  CHECK(r.recs[0].tenant == "a");
+  CHECK(r.attr(0, "tier") == "pro");
+  CHECK(r.recs[1].tenant == "0123456789abcde");
+  CHECK(r.recs[1].model == "0123456789abcdef");
+  CHECK(r.attr(1, "task") == "0123456789abcdefg");
+  CHECK(r.recs[2].tenant == "0123456789abcdefghij\"k\xC3\xA9");
+  CHECK(r.attr(2, "task") == "x\\y");
+  CHECK(r.recs[3].ts_ms == 4);
+  CHECK(r.recs[3].in_tokens == 20);
+  CHECK(r.recs[3].out_tokens == 2);
+  CHECK(r.attr(3, "tier") == "free");
+  CHECK(r.attr(3, "task") == "chat");
+  CHECK(r.recs[4].ts_ms == 123456789012345678);
+  CHECK(r.recs[4].in_tokens == 123456789);
+  CHECK(r.recs[4].out_tokens == 12345678);
+  CHECK(r.attr(4, "n") == "12345678");
+  CHECK(r.recs[5].tenant.empty());
+  CHECK(r.attr(5, "tenan") == "x");
+  REQUIRE(r.stats.first_malformed.size() == 2);
+  CHECK(r.stats.first_malformed[0].line == 6);
+  CHECK(r.stats.first_malformed[0].message == "bad tenant");
+  CHECK(r.stats.first_malformed[1].line == 7);
+  CHECK(r.stats.first_malformed[1].message == "missing in_tokens");
+}
