@@ -367,3 +367,38 @@ TEST_CASE("an unpriced route is an error naming it unless allowed") {
                                {R"({"ts": 1, "in_tokens": 1, "out_tokens": 1})"}, {}, &d, &err));
   CHECK(err.find("route x (model \"mystery-2\")") != std::string::npos);
 }
+
+TEST_CASE("each side decodes inputs by its own schema; shared decoding counts warnings per side") {
+  Fixture f;
+  // Same inputs, the same way: head reuses base's decoding. A bad value is counted once per side.
+  SideSpec base = f.side("if task == qa route cheap\ndefault route strong\n", "base.pol");
+  SideSpec head = f.side("if task == chat route cheap\ndefault route strong\n", "head.pol");
+  std::string log =
+      R"({"ts": 1000, "tenant": "a", "in_tokens": 100, "out_tokens": 10, "attrs": {"task": "qa"}})"
+      "\n"
+      R"({"ts": 2000, "tenant": "a", "in_tokens": 100, "out_tokens": 10, "attrs": {"task": "poem"}})"
+      "\n"
+      R"({"ts": 3000, "tenant": "a", "in_tokens": 100, "out_tokens": 10, "attrs": {"task": "chat"}})";
+  ReplayData d = f.run(base, head, log);
+  // Record 2's task is left unset on both sides, so the default (chat) applies.
+  CHECK(d.base.by_route[0].calls == 1);  // cheap: the qa record
+  CHECK(d.head.by_route[0].calls == 2);  // cheap: records 2 and 3
+  REQUIRE(d.warnings.size() == 1);
+  CHECK(d.warnings.begin()->first.find("input task: value \"poem\"") == 0);
+  CHECK(d.warnings.begin()->second == 2);
+
+  // Head declares the enum in another order: member indices differ, so it decodes on its own.
+  std::string reordered = kHeader;
+  size_t at = reordered.find("enum(classify, chat, qa)");
+  REQUIRE(at != std::string::npos);
+  reordered.replace(at, 24, "enum(qa, chat, classify)");
+  CompileResult r =
+      f.engine.compile(reordered + "if task == qa route cheap\ndefault route strong\n", "r.pol");
+  INFO(r.rendered);
+  REQUIRE(r.ok());
+  SideSpec head2{"r.pol", std::move(r.policy)};
+  ReplayData d2 = f.run(base, head2, log);
+  CHECK(d2.head.by_route[0].calls == 1);  // only the qa record, as on base
+  CHECK(d2.changed == 0);
+  CHECK(d2.warnings.begin()->second == 2);
+}

@@ -141,13 +141,35 @@ class PolicySide : public Side {
     return "line " + std::to_string(ri.line) + ": " + ri.text;
   }
 
+  bool share_inputs_with(const Side& earlier) override {
+    auto* e = dynamic_cast<const PolicySide*>(&earlier);
+    if (!e || e->bindings_.size() != bindings_.size()) return false;
+    for (size_t i = 0; i < bindings_.size(); ++i) {
+      const InputBinding &a = bindings_[i], &b = e->bindings_[i];
+      const InputInfo &ia = policy_.inputs()[i], &ib = e->policy_.inputs()[i];
+      if (a.kind != b.kind || a.slot != b.slot || a.type != b.type || a.name != b.name ||
+          a.value != b.value || a.attr != b.attr || a.fallback_attr != b.fallback_attr ||
+          ia.members != ib.members || ia.has_default != ib.has_default)
+        return false;
+    }
+    twin_ = e;
+    return true;
+  }
+
   void process(const LogRecord& rec, const AttemptContext& ctx, Outcome* out) override {
     *out = Outcome();
     if (rec.attempt > 0 && !ctx.prev_made) {
       out->dropped = true;
       return;
     }
-    fill(rec, ctx);
+    if (twin_ && twin_->filled_seq_ == rec.seq && twin_->filled_attempt_ == ctx.decision_attempt &&
+        twin_->filled_prev_error_ == ctx.prev_error)
+      copy_inputs(*twin_);
+    else
+      fill(rec, ctx);
+    filled_seq_ = rec.seq;
+    filled_attempt_ = ctx.decision_attempt;
+    filled_prev_error_ = ctx.prev_error;  // the record's status text: valid while it is replayed
     ledger_.begin_record();
     req_.now_ms = rec.ts_ms == 0 ? 1 : rec.ts_ms;
     policy_.decide(req_, ledger_, &d_);
@@ -224,6 +246,36 @@ class PolicySide : public Side {
     std::string w = "input " + b.name + ": value \"" + std::string(value.substr(0, 40)) + "\" " +
                     to_string(st) + " (left unset)";
     ++(*warnings_)[w];
+    fill_warnings_.push_back(std::move(w));
+  }
+
+  // The inputs `twin` decoded from this record, set through this side's Request (string literal
+  // ids are per policy) with the warnings this side's own decoding would have counted.
+  void copy_inputs(const PolicySide& twin) {
+    req_.reset();
+    const Slot* from = twin.req_.slots();
+    for (const InputBinding& b : bindings_) {
+      const Slot& v = from[b.slot];
+      if (!v.set) continue;
+      switch (b.type) {
+        case InputType::String:
+          req_.set_string(b.slot, std::string_view(v.str, v.len));
+          break;
+        case InputType::Enum:
+          req_.set_enum(b.slot, static_cast<int>(v.i));
+          break;
+        case InputType::Int:
+          req_.set_int(b.slot, v.i);
+          break;
+        case InputType::Float:
+          req_.set_float(b.slot, v.f);
+          break;
+        case InputType::Bool:
+          req_.set_bool(b.slot, v.i != 0);
+          break;
+      }
+    }
+    for (const std::string& w : twin.fill_warnings_) ++(*warnings_)[w];
   }
 
   void set_text(const InputBinding& b, std::string_view text) {
@@ -304,6 +356,7 @@ class PolicySide : public Side {
 
   void fill(const LogRecord& rec, const AttemptContext& ctx) {
     req_.reset();
+    fill_warnings_.clear();
     for (const InputBinding& b : bindings_) {
       switch (b.kind) {
         case InputBinding::Unset:
@@ -389,6 +442,13 @@ class PolicySide : public Side {
   SimLedger ledger_;
   PrefixCache cache_;
   std::vector<InputBinding> bindings_;
+  // share_inputs_with: the side whose decoded inputs this one copies, and what each side last
+  // decoded (a record, by arrival number, with its attempt context).
+  const PolicySide* twin_ = nullptr;
+  uint64_t filled_seq_ = UINT64_MAX;
+  int64_t filled_attempt_ = -1;
+  std::string_view filled_prev_error_;
+  std::vector<std::string> fill_warnings_;  // what the last fill() counted
   std::vector<uint32_t> route_model_;
   Decision d_;
   std::map<std::string, uint64_t>* warnings_;

@@ -85,6 +85,10 @@ class Side {
   std::string route_label(int32_t r) const;
   // "line 41: if task in [...] route cheap max_out 64" for the rule that set `f`, or "".
   virtual std::string rule_text(const Decision* d, Field f) const { return ""; }
+  // Lets this side take its inputs from `earlier`, which processes each record first, when both
+  // bind the same inputs the same way (the usual policy diff): decoding a record's text into
+  // inputs is then done once per record, not once per side. False when they differ.
+  virtual bool share_inputs_with(const Side& earlier) { return false; }
 
  protected:
   SideStats stats_;
