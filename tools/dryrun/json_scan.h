@@ -137,16 +137,7 @@ class JsonScan {
   // *scratch and *out views that.
   TOLLGATE_JSON_INLINE bool string(std::string_view* out, std::string* scratch) {
     if (!eat('"')) return false;
-    const char* start = p_;
-    const char* q = find_quote_or_backslash(p_);
-    if (q == end_) return false;  // unterminated (an escape needs a closing quote too)
-    if (TOLLGATE_JSON_LIKELY(*q == '"')) {
-      *out = std::string_view(start, q - start);
-      p_ = q + 1;
-      return true;
-    }
-    p_ = q;
-    return string_escaped(start, out, scratch);
+    return string_body(out, scratch);
   }
 
   // The text of a number token (validated loosely: digits, sign, '.', exponent).
@@ -156,6 +147,9 @@ class JsonScan {
     const char* q = p_;
     if (q < end_ && (*q == '-' || *q == '+')) ++q;
     const char* d0 = q;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (unsigned n = 8; n == 8 && end_ - q >= 8; q += n) n = leading_digits(load_u64(q));
+#endif
     while (q < end_ && is_digit(*q)) ++q;
     bool digits = q > d0;
     if (q < end_ && is_number_char(*q)) q = number_tail(q, &digits);
@@ -202,7 +196,10 @@ class JsonScan {
   // Any scalar as text (strings decoded); false for objects and arrays.
   TOLLGATE_JSON_INLINE bool scalar_text(std::string_view* out, std::string* scratch) {
     char c = peek();
-    if (c == '"') return string(out, scratch);
+    if (c == '"') {
+      ++p_;  // peek() left the cursor on the quote
+      return string_body(out, scratch);
+    }
     if (c == 't' || c == 'f' || c == 'n') return literal(out);
     return number_text(out);
   }
@@ -290,8 +287,22 @@ class JsonScan {
   }
 #endif
 
-  void skip_ws_before_value() {
+  TOLLGATE_JSON_INLINE void skip_ws_before_value() {
     if (p_ < end_ && is_ws(*p_)) ws();
+  }
+
+  // The rest of a string whose opening quote was just consumed.
+  TOLLGATE_JSON_INLINE bool string_body(std::string_view* out, std::string* scratch) {
+    const char* start = p_;
+    const char* q = find_quote_or_backslash(p_);
+    if (q == end_) return false;  // unterminated (an escape needs a closing quote too)
+    if (TOLLGATE_JSON_LIKELY(*q == '"')) {
+      *out = std::string_view(start, q - start);
+      p_ = q + 1;
+      return true;
+    }
+    p_ = q;
+    return string_escaped(start, out, scratch);
   }
 
   // The first '"' or '\\' at or after p, or end_. Reads only bytes of [begin_, end_).

@@ -85,30 +85,32 @@ constexpr uint32_t kNoId = UINT32_MAX;
 
 // What the reader learnt about the key at one position of the previous lines. Lines of one log
 // repeat their keys in the same order, so the next line is first tried against the raw bytes
-// '"' name '"' ':' (compact JSON): one word compare instead of scanning, classifying and
-// interning the key.
+// sep '"' name '"' ':' of compact JSON, sep being the '{' or ',' before the key: one vector
+// compare instead of eating the separator, scanning, classifying and interning the key.
 struct KeySlot {
-  JsonPattern pat;      // '"' name '"' ':'; empty when the key cannot be matched raw
+  JsonPattern pat;      // sep '"' name '"' ':'; empty when the key cannot be matched raw
   uint32_t id = kNoId;  // its attribute id, once interned
   Key k = Key::Other;   // its top-level meaning
   std::string name;     // the decoded key
 
-  // True when the key at the cursor is this slot's (and then consumes it and its ':').
+  // True when the separator and key at the cursor are this slot's (and then consumes them and
+  // the ':').
   TOLLGATE_JSON_INLINE bool match(JsonScan* s) const { return s->eat_pattern(pat); }
-  void set(std::string_view key) {
+  void set(char sep, std::string_view key) {
     name.assign(key.data(), key.size());
     id = kNoId;
     k = classify(key);
     pat.clear();
     // A name without '"' or '\\' is written verbatim between the quotes: then, and only then,
     // matching the raw bytes is the same as decoding the string.
-    if (key.size() + 3 <= sizeof pat.bytes && key.find_first_of("\"\\") == std::string_view::npos) {
+    if (key.size() + 4 <= sizeof pat.bytes && key.find_first_of("\"\\") == std::string_view::npos) {
       char raw[sizeof pat.bytes];
-      raw[0] = '"';
-      std::memcpy(raw + 1, key.data(), key.size());
-      raw[key.size() + 1] = '"';
-      raw[key.size() + 2] = ':';
-      pat.set(raw, key.size() + 3);
+      raw[0] = sep;
+      raw[1] = '"';
+      std::memcpy(raw + 2, key.data(), key.size());
+      raw[key.size() + 2] = '"';
+      raw[key.size() + 3] = ':';
+      pat.set(raw, key.size() + 4);
     }
   }
   bool is(std::string_view key) const {
@@ -116,11 +118,11 @@ struct KeySlot {
   }
 };
 
-// The slot for position pos, (re)learnt from key when it differs.
+// The slot for position pos of an object, (re)learnt from key when it differs.
 KeySlot& learn(std::vector<KeySlot>* slots, size_t pos, std::string_view key) {
   if (pos >= slots->size()) slots->resize(pos + 1);
   KeySlot& slot = (*slots)[pos];
-  if (!slot.is(key)) slot.set(key);
+  if (!slot.is(key)) slot.set(pos == 0 ? '{' : ',', key);
   return slot;
 }
 
@@ -159,141 +161,142 @@ class CanonicalReader : public LogReader {
   // Returns null on success, else what was wrong.
   const char* parse(std::string_view line, LogRecord* r) {
     JsonScan s(line);
-    if (!s.eat('{')) return "not a JSON object";
     bool has_ts = false, has_in = false, has_out = false;
     std::string_view key, v;
     // Slot counts are kept here: vector::size() divides by the slot size on every key.
-    size_t pos = 0, n_top = top_.size(), n_attr_slots = attr_.size();
-    if (!s.eat('}')) {
-      for (;;) {
-        // slot stays valid through the value: top_ only changes here.
-        KeySlot* slot;
-        if (pos < n_top && top_[pos].match(&s)) {
-          slot = &top_[pos];
-        } else {
-          if (!s.string(&key, &key_scratch_)) return "expected a key";
-          slot = &learn(&top_, pos, key);
-          n_top = top_.size();
-          if (!s.eat(':')) return "expected ':'";
+    size_t n_top = top_.size(), n_attr_slots = attr_.size();
+    for (size_t pos = 0;; ++pos) {
+      // slot stays valid through the value: top_ only changes here.
+      KeySlot* slot;
+      if (pos < n_top && top_[pos].match(&s)) {
+        slot = &top_[pos];
+      } else {
+        if (pos == 0) {
+          if (!s.eat('{')) return "not a JSON object";
+          if (s.eat('}')) break;
+        } else if (!s.eat(',')) {
+          if (!s.eat('}')) return "expected ',' or '}'";
+          break;
         }
-        ++pos;
-        Key k = slot->k;
-        switch (k) {
-          case Key::Ts: {
-            if (s.peek() == '"') {
-              if (!s.string(&v, &scratch_) || !parse_datetime(v, &r->ts_ms))
-                return "bad ts (RFC 3339 text or epoch milliseconds)";
-            } else if (!s.int64(&r->ts_ms)) {
+        if (!s.string(&key, &key_scratch_)) return "expected a key";
+        slot = &learn(&top_, pos, key);
+        n_top = top_.size();
+        if (!s.eat(':')) return "expected ':'";
+      }
+      Key k = slot->k;
+      switch (k) {
+        case Key::Ts: {
+          if (s.peek() == '"') {
+            if (!s.string(&v, &scratch_) || !parse_datetime(v, &r->ts_ms))
               return "bad ts (RFC 3339 text or epoch milliseconds)";
-            }
-            has_ts = true;
-            break;
+          } else if (!s.int64(&r->ts_ms)) {
+            return "bad ts (RFC 3339 text or epoch milliseconds)";
           }
-          case Key::RequestId:
-            if (!s.scalar_text(&v, &scratch_)) return "bad request_id";
-            set_text(&r->request_id, v);
-            break;
-          case Key::Attempt:
-            if (!s.int64(&r->attempt) || r->attempt < 0) return "bad attempt";
-            break;
-          case Key::Tenant:
-            if (!s.scalar_text(&v, &scratch_)) return "bad tenant";
-            set_text(&r->tenant, v);
-            break;
-          case Key::Model:
-            if (!s.scalar_text(&v, &scratch_)) return "bad model";
-            set_text(&r->model, v);
-            break;
-          case Key::In:
-            if (!s.int64(&r->in_tokens) || r->in_tokens < 0) return "bad in_tokens";
-            has_in = true;
-            break;
-          case Key::Out:
-            if (!s.int64(&r->out_tokens) || r->out_tokens < 0) return "bad out_tokens";
-            has_out = true;
-            break;
-          case Key::Cached:
-            if (!s.int64(&r->cached_tokens) || r->cached_tokens < 0) return "bad cached_tokens";
-            break;
-          case Key::Status:
-            if (!s.scalar_text(&v, &scratch_)) return "bad status";
-            if (is(v, "ok"))
-              set_text(&r->status, v);
-            else
-              r->status = normalize_status(v);
-            break;
-          case Key::BlockSize:
-            if (!s.int64(&r->block_size) || r->block_size <= 0) return "bad block_size";
-            break;
-          case Key::Cost: {
-            if (!s.number_text(&v)) return "bad cost_usd";
-            r->logged_cost_usd = std::strtod(std::string(v).c_str(), nullptr);
-            break;
-          }
-          case Key::HashIds: {
-            if (!s.eat('[')) return "hash_ids must be an array of integers";
-            if (!s.eat(']')) {
-              for (;;) {
-                int64_t h;
-                if (!s.int64(&h)) return "hash_ids must be an array of integers";
-                r->hash_ids.push_back(static_cast<uint64_t>(h));
-                if (s.eat(',')) continue;
-                if (!s.eat(']')) return "unterminated hash_ids";
-                break;
-              }
-            }
-            break;
-          }
-          case Key::Attrs: {
-            if (!s.eat('{')) return "attrs must be an object";
-            size_t n_attr = 0;
-            if (s.eat('}')) break;
+          has_ts = true;
+          break;
+        }
+        case Key::RequestId:
+          if (!s.scalar_text(&v, &scratch_)) return "bad request_id";
+          set_text(&r->request_id, v);
+          break;
+        case Key::Attempt:
+          if (!s.int64(&r->attempt) || r->attempt < 0) return "bad attempt";
+          break;
+        case Key::Tenant:
+          if (!s.scalar_text(&v, &scratch_)) return "bad tenant";
+          set_text(&r->tenant, v);
+          break;
+        case Key::Model:
+          if (!s.scalar_text(&v, &scratch_)) return "bad model";
+          set_text(&r->model, v);
+          break;
+        case Key::In:
+          if (!s.int64(&r->in_tokens) || r->in_tokens < 0) return "bad in_tokens";
+          has_in = true;
+          break;
+        case Key::Out:
+          if (!s.int64(&r->out_tokens) || r->out_tokens < 0) return "bad out_tokens";
+          has_out = true;
+          break;
+        case Key::Cached:
+          if (!s.int64(&r->cached_tokens) || r->cached_tokens < 0) return "bad cached_tokens";
+          break;
+        case Key::Status:
+          if (!s.scalar_text(&v, &scratch_)) return "bad status";
+          if (is(v, "ok"))
+            set_text(&r->status, v);
+          else
+            r->status = normalize_status(v);
+          break;
+        case Key::BlockSize:
+          if (!s.int64(&r->block_size) || r->block_size <= 0) return "bad block_size";
+          break;
+        case Key::Cost: {
+          if (!s.number_text(&v)) return "bad cost_usd";
+          r->logged_cost_usd = std::strtod(std::string(v).c_str(), nullptr);
+          break;
+        }
+        case Key::HashIds: {
+          if (!s.eat('[')) return "hash_ids must be an array of integers";
+          if (!s.eat(']')) {
             for (;;) {
-              uint32_t id;
-              if (n_attr < n_attr_slots && attr_[n_attr].match(&s)) {
-                id = attr_[n_attr].id;
-              } else {
-                if (!s.string(&key, &key_scratch_)) return "bad attrs key";
-                KeySlot& a = learn(&attr_, n_attr, key);
-                n_attr_slots = attr_.size();
-                if (a.id == kNoId) a.id = o_.keys->intern(key);
-                id = a.id;
-                if (!s.eat(':')) return "expected ':' in attrs";
-              }
-              ++n_attr;
-              char c = s.peek();
-              if (c == '{' || c == '[') {
-                if (!s.skip_value()) return "bad attrs value";
-                o_.stats->note("non-scalar attrs values ignored");
-              } else {
-                if (!s.scalar_text(&v, &scratch_)) return "bad attrs value";
-                // attrs keys are distinct (a duplicate key would be kept twice; the first wins).
-                if (!is(v, "null")) r->add_attr(id, v);
-              }
+              int64_t h;
+              if (!s.int64(&h)) return "hash_ids must be an array of integers";
+              r->hash_ids.push_back(static_cast<uint64_t>(h));
               if (s.eat(',')) continue;
-              if (!s.eat('}')) return "unterminated attrs";
+              if (!s.eat(']')) return "unterminated hash_ids";
               break;
             }
-            break;
           }
-          case Key::Other: {
-            // Unknown top-level scalars become attributes, so --map can reach them.
+          break;
+        }
+        case Key::Attrs: {
+          // Like the top level, each key is first matched with the '{' or ',' before it.
+          for (size_t n_attr = 0;; ++n_attr) {
+            uint32_t id;
+            if (n_attr < n_attr_slots && attr_[n_attr].match(&s)) {
+              id = attr_[n_attr].id;
+            } else {
+              if (n_attr == 0) {
+                if (!s.eat('{')) return "attrs must be an object";
+                if (s.eat('}')) break;
+              } else if (!s.eat(',')) {
+                if (!s.eat('}')) return "unterminated attrs";
+                break;
+              }
+              if (!s.string(&key, &key_scratch_)) return "bad attrs key";
+              KeySlot& a = learn(&attr_, n_attr, key);
+              n_attr_slots = attr_.size();
+              if (a.id == kNoId) a.id = o_.keys->intern(key);
+              id = a.id;
+              if (!s.eat(':')) return "expected ':' in attrs";
+            }
             char c = s.peek();
             if (c == '{' || c == '[') {
-              if (!s.skip_value()) return "bad value";
+              if (!s.skip_value()) return "bad attrs value";
+              o_.stats->note("non-scalar attrs values ignored");
             } else {
-              if (!s.scalar_text(&v, &scratch_)) return "bad value";
-              if (!is(v, "null")) {
-                if (slot->id == kNoId) slot->id = o_.keys->intern(slot->name);
-                r->set_attr(slot->id, v);
-              }
+              if (!s.scalar_text(&v, &scratch_)) return "bad attrs value";
+              // attrs keys are distinct (a duplicate key would be kept twice; the first wins).
+              if (!is(v, "null")) r->add_attr(id, v);
             }
-            break;
           }
+          break;
         }
-        if (s.eat(',')) continue;
-        if (!s.eat('}')) return "expected ',' or '}'";
-        break;
+        case Key::Other: {
+          // Unknown top-level scalars become attributes, so --map can reach them.
+          char c = s.peek();
+          if (c == '{' || c == '[') {
+            if (!s.skip_value()) return "bad value";
+          } else {
+            if (!s.scalar_text(&v, &scratch_)) return "bad value";
+            if (!is(v, "null")) {
+              if (slot->id == kNoId) slot->id = o_.keys->intern(slot->name);
+              r->set_attr(slot->id, v);
+            }
+          }
+          break;
+        }
       }
     }
     if (!s.at_end()) return "trailing characters after the object";
