@@ -58,8 +58,8 @@ TOLLGATE_JSON_INLINE bool bytes_equal(const char* a, const char* b, size_t n) {
   return true;
 }
 
-// Up to 32 bytes expected verbatim at the cursor (a key with its quotes and ':'), padded for
-// whole-vector compares.
+// Up to 32 bytes expected verbatim at the cursor (a separator, a quoted key and its ':'), padded
+// for whole-vector compares.
 struct JsonPattern {
   alignas(16) char bytes[32] = {};
   uint32_t n = 0;     // 0: nothing to match
