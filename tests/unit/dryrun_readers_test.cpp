@@ -50,8 +50,8 @@ struct ReadAll {
     return s;
   }
   std::string attr(size_t i, const char* k) {
-    const std::string* v = recs.at(i).attr(keys.intern(k));
-    return v ? *v : "<unset>";
+    std::optional<std::string_view> v = recs.at(i).attr(keys.intern(k));
+    return v ? std::string(*v) : "<unset>";
   }
 
  private:

@@ -31,13 +31,18 @@ void LogRecord::clear() {
   hash_ids.clear();
   block_size = 512;
   logged_cost_usd = -1;
-  for (size_t i = 0; i < n_attrs; ++i) attr_pos_[attrs[i].key] = 0;
-  n_attrs = 0;
+  for (const AttrRef& a : attrs_) attr_pos_[a.key] = 0;
+  attrs_.clear();
+  attr_text_.clear();
 }
 
 void LogRecord::set_attr(uint32_t key, std::string_view value) {
   if (key < attr_pos_.size() && attr_pos_[key] != 0) {
-    attrs[attr_pos_[key] - 1].value.assign(value.data(), value.size());
+    // The old bytes stay unused in the buffer until clear(): replacing is rare (duplicate keys).
+    AttrRef& a = attrs_[attr_pos_[key] - 1];
+    a.off = static_cast<uint32_t>(attr_text_.size());
+    a.len = static_cast<uint32_t>(value.size());
+    attr_text_.append(value.data(), value.size());
     return;
   }
   add_attr(key, value);

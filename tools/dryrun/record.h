@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,11 +25,6 @@ class AttrKeys {
   std::vector<std::string> names_;
 };
 
-struct Attr {
-  uint32_t key = 0;
-  std::string value;  // text: strings unquoted, numbers and booleans as written
-};
-
 struct LogRecord {
   int64_t ts_ms = 0;  // ms since the Unix epoch (UTC)
   uint64_t seq = 0;   // arrival order across all inputs (ties in ts keep it)
@@ -48,30 +44,41 @@ struct LogRecord {
 
   bool ok() const { return status.empty() || status == "ok"; }
 
-  // Attributes (task, tier, rag_tokens, ...); n_attrs live entries, the rest is reusable storage.
-  std::vector<Attr> attrs;
-  size_t n_attrs = 0;
+  // Attributes (task, tier, rag_tokens, ...): interned key, value text (strings unquoted,
+  // numbers and booleans as written). Values live back to back in one buffer, so a record is a
+  // few contiguous blocks however many attributes it has (the replay holds thousands of them).
+  size_t attr_count() const { return attrs_.size(); }
+  uint32_t attr_key(size_t i) const { return attrs_[i].key; }
+  std::string_view attr_value(size_t i) const {
+    return std::string_view(attr_text_.data() + attrs_[i].off, attrs_[i].len);
+  }
+  // The value of `key`, or nullopt. O(1): a replay reads several attributes per record per side.
+  std::optional<std::string_view> attr(uint32_t key) const {
+    if (key >= attr_pos_.size() || attr_pos_[key] == 0) return std::nullopt;
+    return attr_value(attr_pos_[key] - 1);
+  }
 
   void clear();
+  // Sets `key` (replacing its value when present).
   void set_attr(uint32_t key, std::string_view value);
   // Appends without looking for an existing key (a reader that knows keys are distinct; were a
   // key repeated, the first value would win).
   void add_attr(uint32_t key, std::string_view value) {
-    if (n_attrs == attrs.size()) attrs.emplace_back();
-    attrs[n_attrs].key = key;
-    attrs[n_attrs].value.assign(value.data(), value.size());
-    ++n_attrs;
+    attrs_.push_back(AttrRef{key, static_cast<uint32_t>(attr_text_.size()),
+                             static_cast<uint32_t>(value.size())});
+    attr_text_.append(value.data(), value.size());
     if (key >= attr_pos_.size()) attr_pos_.resize(key + 1);
-    if (attr_pos_[key] == 0) attr_pos_[key] = static_cast<uint32_t>(n_attrs);
-  }
-  // O(1): a replay reads several attributes per record for each side.
-  const std::string* attr(uint32_t key) const {
-    if (key >= attr_pos_.size() || attr_pos_[key] == 0) return nullptr;
-    return &attrs[attr_pos_[key] - 1].value;
+    if (attr_pos_[key] == 0) attr_pos_[key] = static_cast<uint32_t>(attrs_.size());
   }
 
  private:
-  // attr_pos_[key]: 1 + the index in attrs of the live attribute with that key, 0 when absent.
+  friend class PackedRecord;
+  struct AttrRef {
+    uint32_t key, off, len;  // value = attr_text_[off, off + len)
+  };
+  std::vector<AttrRef> attrs_;
+  std::string attr_text_;
+  // attr_pos_[key]: 1 + the index in attrs_ of the attribute with that key, 0 when absent.
   std::vector<uint32_t> attr_pos_;
 };
 

@@ -8,6 +8,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "tools/dryrun/packed_record.h"
 #include "tools/dryrun/str_map.h"
 #include "tools/dryrun/timeparse.h"
 
@@ -17,36 +18,43 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One log file: its reader and a bounded reorder buffer of pooled records. Records arriving in
+// One log file: its reader and a bounded reorder buffer of packed records. Records arriving in
 // order go to a FIFO run (O(1)); only out-of-order ones pay for the min-heap. The earliest
-// record is the smaller of the run's front and the heap's top.
+// record is the smaller of the run's front and the heap's top. Records are parsed into one hot
+// LogRecord, held packed (see packed_record.h), and unpacked into another when their turn comes.
 class Stream {
  public:
   Stream(std::unique_ptr<LogReader> reader, size_t window, uint64_t* seq)
       : reader_(std::move(reader)), window_(std::max<size_t>(window, 1)), seq_(seq) {
-    pool_.resize(window_ + 1);
+    pool_.resize(window_);
     for (size_t i = 0; i < pool_.size(); ++i) free_.push_back(static_cast<uint32_t>(i));
   }
 
-  // The earliest buffered record, refilling first; null when the file is exhausted.
+  // The earliest buffered record, refilling first; null when the file is exhausted. The record
+  // stays valid (and may be modified) until pop().
   LogRecord* top() {
     while (!done_ && run_.size() + heap_.size() < window_) {
-      uint32_t idx = free_.back();
-      LogRecord& r = pool_[idx];
-      if (!reader_->next(&r)) {
+      if (!reader_->next(&incoming_)) {
         done_ = true;
         break;
       }
+      uint32_t idx = free_.back();
       free_.pop_back();
-      r.seq = (*seq_)++;
-      Entry e{r.ts_ms, r.seq, idx};
+      incoming_.seq = (*seq_)++;
+      pool_[idx].pack(incoming_);
+      Entry e{incoming_.ts_ms, incoming_.seq, idx};
       if (run_.empty() || !(run_.back() > e))
         run_.push_back(e);
       else
         heap_.push(e);
     }
     const Entry* e = min_entry();
-    return e ? &pool_[e->idx] : nullptr;
+    if (!e) return nullptr;
+    if (current_idx_ != e->idx) {
+      pool_[e->idx].unpack(&current_);
+      current_idx_ = e->idx;
+    }
+    return &current_;
   }
   void pop() {
     bool from_run = !run_.empty() && (heap_.empty() || !(run_.front() > heap_.top()));
@@ -57,6 +65,7 @@ class Stream {
       free_.push_back(heap_.top().idx);
       heap_.pop();
     }
+    current_idx_ = UINT32_MAX;
   }
   LogReader& reader() { return *reader_; }
 
@@ -75,10 +84,12 @@ class Stream {
   std::unique_ptr<LogReader> reader_;
   size_t window_;
   uint64_t* seq_;
-  std::vector<LogRecord> pool_;
+  std::vector<PackedRecord> pool_;
   std::vector<uint32_t> free_;
   std::deque<Entry> run_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+  LogRecord incoming_, current_;       // the one being read, the earliest (unpacked)
+  uint32_t current_idx_ = UINT32_MAX;  // pool slot current_ holds
   bool done_ = false;
 };
 
@@ -209,14 +220,14 @@ class Replayer {
         std::string f = field.compare(0, 6, "attrs.") == 0 ? field.substr(6) : field;
         if (is_builtin_field(f) && f == field) continue;
         bool found = std::find(declared.begin(), declared.end(), f) != declared.end();
-        if (!found && first) found = first->attr(keys_.intern(f)) != nullptr;
+        if (!found && first) found = first->attr(keys_.intern(f)).has_value();
         if (!found && (first || !declared.empty())) {
           std::string have;
           if (!declared.empty()) {
             for (const auto& d : declared) have += (have.empty() ? "" : ", ") + d;
           } else {
-            for (size_t a = 0; a < first->n_attrs; ++a)
-              have += (have.empty() ? "" : ", ") + keys_.name(first->attrs[a].key);
+            for (size_t a = 0; a < first->attr_count(); ++a)
+              have += (have.empty() ? "" : ", ") + keys_.name(first->attr_key(a));
           }
           *error = "--map " + input + "=" + field + ": " + file_names_[i] + " has no field \"" + f +
                    "\"" + (have.empty() ? "" : " (it has: " + have + ")");
@@ -310,8 +321,8 @@ class Replayer {
     if (rec.model.empty() && !default_model_.empty()) rec.model = default_model_;
     if (rec.tenant.empty() && !default_tenant_.empty()) rec.tenant = default_tenant_;
     uint32_t tenant = tenants_.id(rec.tenant.empty() ? std::string_view("(none)") : rec.tenant);
-    const std::string* task_v = rec.attr(task_attr_);
-    uint32_t task = tasks_.id(task_v ? std::string_view(*task_v) : std::string_view("(none)"));
+    std::optional<std::string_view> task_v = rec.attr(task_attr_);
+    uint32_t task = tasks_.id(task_v ? *task_v : std::string_view("(none)"));
     int64_t day = rec.ts_ms >= 0 ? rec.ts_ms / 86400000 : -((-rec.ts_ms + 86399999) / 86400000);
     int64_t minute = rec.ts_ms >= 0 ? rec.ts_ms / 60000 : -((-rec.ts_ms + 59999) / 60000);
 

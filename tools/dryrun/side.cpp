@@ -198,8 +198,8 @@ class PolicySide : public Side {
     c.max_out = d_.max_out;
     c.rag_off = d_.rule_for(Field::Rag) >= 0 && !d_.rag;
     if (c.rag_off) {
-      if (const std::string* v = rec.attr(opts_.rag_attr))
-        if (!plain_int(*v, &c.rag_tokens)) c.rag_tokens = parse_int(*v);
+      if (std::optional<std::string_view> v = rec.attr(opts_.rag_attr))
+        if (!plain_int(*v, &c.rag_tokens)) c.rag_tokens = parse_int(std::string(*v));
     }
     c.cache_prompt = d_.cache == CacheMode::Prompt;
     if (c.cache_prompt) {
@@ -392,8 +392,8 @@ class PolicySide : public Side {
           set_number(b, rec.ts_ms);
           break;
         case InputBinding::PrevError: {
-          const std::string* logged =
-              b.fallback_attr >= 0 ? rec.attr(static_cast<uint32_t>(b.fallback_attr)) : nullptr;
+          std::optional<std::string_view> logged;
+          if (b.fallback_attr >= 0) logged = rec.attr(static_cast<uint32_t>(b.fallback_attr));
           if (logged)
             set_text(b, *logged);
           else if (!ctx.prev_error.empty())
@@ -401,7 +401,7 @@ class PolicySide : public Side {
           break;
         }
         case InputBinding::Attr:
-          if (const std::string* v = rec.attr(b.attr)) set_text(b, *v);
+          if (std::optional<std::string_view> v = rec.attr(b.attr)) set_text(b, *v);
           break;
       }
     }
@@ -464,7 +464,7 @@ class ActualSide : public Side {
 
   void process(const LogRecord& rec, const AttemptContext&, Outcome* out) override {
     *out = Outcome();
-    const std::string* b = rec.attr(opts_.batch_attr);
+    std::optional<std::string_view> b = rec.attr(opts_.batch_attr);
     bool batch = b && (*b == "true" || *b == "1");
     int32_t r = route_for(rec, batch);
     if (r < 0) return;

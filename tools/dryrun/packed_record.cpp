@@ -1,0 +1,109 @@
+// PackedRecord (see packed_record.h). Layout: a fixed header of the numeric fields and the
+// lengths, then the four strings' bytes, the attribute references, the attribute text, and the
+// prefix-block hashes.
+#include "tools/dryrun/packed_record.h"
+
+#include <cstring>
+
+namespace tollgate::dryrun {
+
+namespace {
+
+struct Header {
+  int64_t ts_ms, attempt, in_tokens, out_tokens, cached_tokens, block_size;
+  uint64_t seq, line;
+  double logged_cost_usd;
+  uint32_t file, n_attrs, attr_bytes, n_hash;
+  uint32_t len[4];  // request_id, tenant, model, status
+};
+
+template <typename T>
+void put(char*& p, const T& v) {
+  std::memcpy(p, &v, sizeof v);
+  p += sizeof v;
+}
+
+template <typename T>
+T get(const char*& p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  p += sizeof v;
+  return v;
+}
+
+}  // namespace
+
+void PackedRecord::pack(const LogRecord& r) {
+  using Ref = LogRecord::AttrRef;
+  const std::string* text[4] = {&r.request_id, &r.tenant, &r.model, &r.status};
+  size_t need = sizeof(Header) + r.attrs_.size() * sizeof(Ref) + r.attr_text_.size() +
+                r.hash_ids.size() * sizeof(uint64_t);
+  for (const std::string* s : text) need += s->size();
+  if (need > capacity_) {
+    capacity_ = need + need / 2;
+    bytes_.reset(new char[capacity_]);
+  }
+  size_ = need;
+
+  Header h;
+  h.ts_ms = r.ts_ms;
+  h.attempt = r.attempt;
+  h.in_tokens = r.in_tokens;
+  h.out_tokens = r.out_tokens;
+  h.cached_tokens = r.cached_tokens;
+  h.block_size = r.block_size;
+  h.seq = r.seq;
+  h.line = r.line;
+  h.logged_cost_usd = r.logged_cost_usd;
+  h.file = r.file;
+  h.n_attrs = static_cast<uint32_t>(r.attrs_.size());
+  h.attr_bytes = static_cast<uint32_t>(r.attr_text_.size());
+  h.n_hash = static_cast<uint32_t>(r.hash_ids.size());
+  for (int i = 0; i < 4; ++i) h.len[i] = static_cast<uint32_t>(text[i]->size());
+  char* p = bytes_.get();
+  put(p, h);
+  auto bytes = [&p](const void* data, size_t n) {
+    if (n) std::memcpy(p, data, n);
+    p += n;
+  };
+  for (const std::string* s : text) bytes(s->data(), s->size());
+  bytes(r.attrs_.data(), r.attrs_.size() * sizeof(Ref));
+  bytes(r.attr_text_.data(), r.attr_text_.size());
+  bytes(r.hash_ids.data(), r.hash_ids.size() * sizeof(uint64_t));
+}
+
+void PackedRecord::unpack(LogRecord* r) const {
+  using Ref = LogRecord::AttrRef;
+  const char* p = bytes_.get();
+  const Header h = get<Header>(p);
+  r->ts_ms = h.ts_ms;
+  r->attempt = h.attempt;
+  r->in_tokens = h.in_tokens;
+  r->out_tokens = h.out_tokens;
+  r->cached_tokens = h.cached_tokens;
+  r->block_size = h.block_size;
+  r->seq = h.seq;
+  r->line = h.line;
+  r->logged_cost_usd = h.logged_cost_usd;
+  r->file = h.file;
+  std::string* text[4] = {&r->request_id, &r->tenant, &r->model, &r->status};
+  for (int i = 0; i < 4; ++i) {
+    text[i]->assign(p, h.len[i]);
+    p += h.len[i];
+  }
+  for (const Ref& a : r->attrs_) r->attr_pos_[a.key] = 0;
+  r->attrs_.resize(h.n_attrs);
+  if (h.n_attrs) std::memcpy(r->attrs_.data(), p, h.n_attrs * sizeof(Ref));
+  p += h.n_attrs * sizeof(Ref);
+  r->attr_text_.assign(p, h.attr_bytes);
+  p += h.attr_bytes;
+  for (uint32_t i = 0; i < h.n_attrs; ++i) {
+    uint32_t key = r->attrs_[i].key;
+    if (key >= r->attr_pos_.size()) r->attr_pos_.resize(key + 1);
+    if (r->attr_pos_[key] == 0) r->attr_pos_[key] = i + 1;
+  }
+  r->hash_ids.resize(h.n_hash);
+  if (h.n_hash) std::memcpy(r->hash_ids.data(), p, h.n_hash * sizeof(uint64_t));
+}
+
+}  // namespace tollgate::dryrun

@@ -1,0 +1,27 @@
+// A LogRecord packed into one contiguous block of bytes. The replay's reorder window holds
+// thousands of records between reading and replaying them; as LogRecords (strings, attribute
+// vector, lookup index: a dozen cache lines in several heap blocks each) they crowd the core's
+// caches, packed they take about three lines and are walked in order.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "tools/dryrun/record.h"
+
+namespace tollgate::dryrun {
+
+class PackedRecord {
+ public:
+  // Replaces the contents with `rec` (keeping the block when it is large enough).
+  void pack(const LogRecord& rec);
+  // Rebuilds the record into *out (cleared first), reusing its storage.
+  void unpack(LogRecord* out) const;
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  size_t size_ = 0, capacity_ = 0;
+};
+
+}  // namespace tollgate::dryrun
