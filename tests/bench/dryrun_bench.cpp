@@ -1,5 +1,6 @@
 // Dry-run throughput: canonical JSONL records per second for a two-policy replay
-// (policies/gateway.pol vs gateway_v2.pol, JIT) on a generated log, and the reader alone.
+// (policies/gateway.pol vs gateway_v2.pol, JIT and interpreter; default and 16-record reorder
+// windows) on a generated log, and the reader alone.
 // The log is generated once into $TMPDIR (default 1M records; DRYRUN_BENCH_RECORDS to change).
 // Run: build/dryrun_bench --benchmark_min_time=1   (figures: docs/performance.md "Dry-run replay")
 #include <benchmark/benchmark.h>
@@ -120,6 +121,7 @@ void BM_ReplayTwoPolicies(benchmark::State& state) {
     ReplayOptions ro;
     ro.logs = {path};
     ro.format = LogFormat::Canonical;
+    if (state.range(1) > 0) ro.reorder_window = static_cast<size_t>(state.range(1));
     ReplayData data;
     if (!run_replay(b, h, prices.get(), ro, &data, &err)) {
       state.SkipWithError(err.c_str());
@@ -132,7 +134,15 @@ void BM_ReplayTwoPolicies(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
   state.SetLabel(b.policy->jitted() ? "jit" : "interpreter");
 }
-BENCHMARK(BM_ReplayTwoPolicies)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+// Args: JIT (1) or interpreter (0); reorder window in records (0 = the default, 10,000). The
+// 16-record window shows what the reorder buffer itself costs on in-order input.
+BENCHMARK(BM_ReplayTwoPolicies)
+    ->ArgNames({"jit", "window"})
+    ->Args({1, 0})
+    ->Args({1, 16})
+    ->Args({0, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
