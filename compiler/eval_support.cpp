@@ -215,7 +215,19 @@ int32_t tg_budget_view(const EvalContext* ctx, const tollgate::EvalEnv* env, int
     char buf[32];
     const char* key;
     uint32_t len;
-    if (tg_budget_key(ctx, env->slots, budget, buf, &key, &len)) return 1;
+    const EvalContext::Budget& b = ctx->budgets[budget];
+    if (b.key_slot >= 0 && b.key_slot == env->key_memo_slot) {
+      key = env->key_memo;
+      len = env->key_memo_len;
+    } else {
+      if (tg_budget_key(ctx, env->slots, budget, buf, &key, &len)) return 1;
+      if (b.key_type == TypeKind::String || b.key_type == TypeKind::Enum ||
+          b.key_type == TypeKind::Bool) {
+        env->key_memo_slot = b.key_slot;
+        env->key_memo = key;
+        env->key_memo_len = len;
+      }
+    }
     if (env->budgets) {
       const tollgate::BudgetInfo& info =
           env->budget_infos && static_cast<size_t>(budget) < env->budget_infos->size()

@@ -31,6 +31,18 @@ struct EvalEnv {
   static constexpr int kSpentMemo = 32;
   mutable uint32_t spent_known = 0;  // bit b: spent_memo[b] holds budget b's spent
   mutable double spent_memo[kSpentMemo];
+  // The key text of the last budget keyed by input key_memo_slot (-1: none), when that text
+  // outlives the decision (string, enum and bool keys; numbers are formatted on the stack):
+  // budgets keyed by the same input ("per tenant") compute it once.
+  mutable int32_t key_memo_slot = -1;
+  mutable const char* key_memo = nullptr;
+  mutable uint32_t key_memo_len = 0;
+
+  // Evaluators call this as a decision starts.
+  void clear_memo() const {
+    spent_known = 0;
+    key_memo_slot = -1;
+  }
 };
 
 class Evaluator {

@@ -156,7 +156,7 @@ class Interpreter final : public TracingEvaluator {
   template <bool kTrace>
   void run(const EvalEnv& env, Decision* out, EvalObserver* obs) const {
     out->reset();
-    env.spent_known = 0;
+    env.clear_memo();
     EvalScratch scratch;
     Frame fr{ctx_.get(), &env, &scratch, 0};
     for (int32_t idx : order_) {

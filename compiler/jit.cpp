@@ -262,7 +262,7 @@ class JitEvaluator final : public Evaluator {
 
   TOLLGATE_NO_SANITIZE_FUNCTION void decide(const EvalEnv& env, Decision* out) const override {
     out->reset();
-    env.spent_known = 0;
+    env.clear_memo();
     EvalScratch scratch;
     fn_(&env, out, &scratch);
   }

@@ -1002,3 +1002,33 @@ default route a
   CHECK(tags_for(l100) == "l100,not-two");
   CHECK(tags_for(std::string(100, 'q')) == "not-two");
 }
+
+TEST_CASE("budget views: budgets keyed by different inputs get their own keys") {
+  Policy p = compile(with_routes(R"(
+policy keys
+input {
+  tenant: string
+  region: string = "eu"
+  tier: enum(free, pro) = pro
+  n: int = 7
+  m: int = 8
+}
+budget a = 10 usd per tenant per day
+budget b = 10 usd per region per day
+budget c = 10 usd per tenant per month
+budget d = 10 usd per tier per day
+budget e = 10 usd per n per day
+budget f = 10 usd per m per day
+if a.spent + b.spent + c.spent + d.spent + e.spent + f.spent >= 0.0 tag "read"
+default route a
+)"));
+  FakeBudgets fb;
+  Decision d = run(p, {{"tenant", "acme"}}, &fb);
+  CHECK(d.has_tag("read"));
+  using Ask = std::pair<std::string, std::string>;
+  std::vector<Ask> one{{"a", "acme"}, {"b", "eu"}, {"c", "acme"},
+                       {"d", "pro"},  {"e", "7"},  {"f", "8"}};
+  std::vector<Ask> both = one;
+  both.insert(both.end(), one.begin(), one.end());  // interpreter, then the JIT twin
+  CHECK(fb.asked == both);
+}
