@@ -42,7 +42,10 @@ struct LogRecord {
   int64_t block_size = 512;        // tokens per hash block
   double logged_cost_usd = -1;     // cost the source logged (LiteLLM spend), < 0 when none
 
-  bool ok() const { return status.empty() || status == "ok"; }
+  // Inline compare: asked several times per replayed record.
+  bool ok() const {
+    return status.empty() || (status.size() == 2 && status[0] == 'o' && status[1] == 'k');
+  }
 
   // Attributes (task, tier, rag_tokens, ...): interned key, value text (strings unquoted,
   // numbers and booleans as written). Values live back to back in one buffer, so a record is a

@@ -188,6 +188,7 @@ class Replayer {
 
     if (!make_side(base, so, &base_, error) || !make_side(head, so, &head_, error)) return false;
     head_->share_inputs_with(*base_);
+    head_->share_ledger_keys_with(*base_);
     base_->stats().role = "base";
     base_->stats().source = base.source;
     head_->stats().role = "head";

@@ -156,6 +156,10 @@ class PolicySide : public Side {
     return true;
   }
 
+  void share_ledger_keys_with(const Side& other) override {
+    if (auto* o = dynamic_cast<const PolicySide*>(&other)) ledger_.share_keys(o->ledger_.keys());
+  }
+
   void process(const LogRecord& rec, const AttemptContext& ctx, Outcome* out) override {
     *out = Outcome();
     if (rec.attempt > 0 && !ctx.prev_made) {

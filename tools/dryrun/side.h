@@ -89,6 +89,9 @@ class Side {
   // bind the same inputs the same way (the usual policy diff): decoding a record's text into
   // inputs is then done once per record, not once per side. False when they differ.
   virtual bool share_inputs_with(const Side& earlier) { return false; }
+  // Interns budget keys in the same table as `other`'s simulated ledger (a lookup saved per
+  // record); the ledgers' counters stay separate.
+  virtual void share_ledger_keys_with(const Side& other) {}
 
  protected:
   SideStats stats_;

@@ -68,6 +68,19 @@ int64_t SimLedger::start(Table& t, int64_t now_ms) {
   return t.memo_start;
 }
 
+uint32_t KeyIds::id(std::string_view key) {
+  if (last_id_ != UINT32_MAX && last_key_ == key) return last_id_;
+  auto it = ids_.find(key);
+  if (it != ids_.end()) {
+    last_id_ = it->second;
+  } else {
+    last_id_ = static_cast<uint32_t>(ids_.size());
+    ids_.emplace(std::string(key), last_id_);
+  }
+  last_key_.assign(key.data(), key.size());
+  return last_id_;
+}
+
 uint32_t SimLedger::key_id(const Table& t, std::string_view key) const {
   if (t.stable_key) {
     if (key.data() == memo_data_ && key.size() == memo_size_ && memo_data_) return last_id_;
@@ -76,18 +89,8 @@ uint32_t SimLedger::key_id(const Table& t, std::string_view key) const {
   } else {
     memo_data_ = nullptr;  // the last key's bytes may be overwritten in place
   }
-  if (last_id_ != UINT32_MAX && last_key_ == key) return last_id_;
-  auto it = key_ids_.find(key);
-  uint32_t id;
-  if (it != key_ids_.end()) {
-    id = it->second;
-  } else {
-    id = static_cast<uint32_t>(key_ids_.size());
-    key_ids_.emplace(std::string(key), id);
-  }
-  last_key_.assign(key.data(), key.size());
-  last_id_ = id;
-  return id;
+  last_id_ = keys_->id(key);
+  return last_id_;
 }
 
 double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const {
@@ -103,7 +106,7 @@ void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_
   Table& t = table(budget);
   int64_t w = start(t, now_ms);
   uint32_t id = key_id(t, key);
-  if (id >= t.by_key.size()) t.by_key.resize(key_ids_.size());
+  if (id >= t.by_key.size()) t.by_key.resize(keys_->size());
   Counter& c = t.by_key[id];
   if (!c.live) {
     c = Counter{w, amount, true};

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,8 +18,26 @@
 
 namespace tollgate::dryrun {
 
+// Budget key text -> dense id. Both sides' ledgers can share one: they look up the same key
+// (the tenant) for the same record, so the second finds it in the last-key memo, not the hash.
+class KeyIds {
+ public:
+  uint32_t id(std::string_view key);
+  size_t size() const { return ids_.size(); }
+
+ private:
+  StrMap<uint32_t> ids_;
+  std::string last_key_;
+  uint32_t last_id_ = UINT32_MAX;
+};
+
 class SimLedger : public BudgetReader {
  public:
+  SimLedger() : keys_(std::make_shared<KeyIds>()) {}
+  // Interns keys through `keys` from now on (call before any lookup).
+  void share_keys(std::shared_ptr<KeyIds> keys) { keys_ = std::move(keys); }
+  const std::shared_ptr<KeyIds>& keys() const { return keys_; }
+
   // The replayed policy's budgets (Policy::budgets()): views and charges naming one of them find
   // its counters by position. Any other BudgetInfo still works, found by address, then by name.
   // stable_key[i]: budget i's key bytes are borrowed from the request or the policy (string,
@@ -62,8 +81,7 @@ class SimLedger : public BudgetReader {
   size_t bound_count_ = 0;
   std::vector<size_t> bound_tables_;
   mutable std::vector<std::pair<const BudgetInfo*, size_t>> aliases_;
-  mutable StrMap<uint32_t> key_ids_;
-  mutable std::string last_key_;
+  std::shared_ptr<KeyIds> keys_;
   mutable uint32_t last_id_ = UINT32_MAX;
   // The address and length last resolved in this record (see begin_record).
   mutable const char* memo_data_ = nullptr;
