@@ -87,15 +87,18 @@ void PackedRecord::unpack(LogRecord* r) const {
   r->logged_cost_usd = h.logged_cost_usd;
   r->file = h.file;
   std::string* text[4] = {&r->request_id, &r->tenant, &r->model, &r->status};
+  // clear() + append() copies into the kept capacity; assign() takes the general replace path.
   for (int i = 0; i < 4; ++i) {
-    text[i]->assign(p, h.len[i]);
+    text[i]->clear();
+    text[i]->append(p, h.len[i]);
     p += h.len[i];
   }
   for (const Ref& a : r->attrs_) r->attr_pos_[a.key] = 0;
   r->attrs_.resize(h.n_attrs);
   if (h.n_attrs) std::memcpy(r->attrs_.data(), p, h.n_attrs * sizeof(Ref));
   p += h.n_attrs * sizeof(Ref);
-  r->attr_text_.assign(p, h.attr_bytes);
+  r->attr_text_.clear();
+  r->attr_text_.append(p, h.attr_bytes);
   p += h.attr_bytes;
   for (uint32_t i = 0; i < h.n_attrs; ++i) {
     uint32_t key = r->attrs_[i].key;
