@@ -18,6 +18,10 @@ class PackedRecord {
   // Rebuilds the record into *out (cleared first), reusing its storage.
   void unpack(LogRecord* out) const;
   size_t size() const { return size_; }
+  // Asks for the block's cache lines ahead of unpack().
+  void prefetch() const {
+    for (size_t off = 0; off < size_; off += 64) __builtin_prefetch(bytes_.get() + off);
+  }
 
  private:
   std::unique_ptr<char[]> bytes_;

@@ -50,6 +50,7 @@ class Stream {
     }
     const Entry* e = min_entry();
     if (!e) return nullptr;
+    if (run_.size() > kPrefetchAhead) pool_[run_[kPrefetchAhead].idx].prefetch();
     if (current_idx_ != e->idx) {
       pool_[e->idx].unpack(&current_);
       current_idx_ = e->idx;
@@ -91,6 +92,9 @@ class Stream {
   LogRecord incoming_, current_;       // the one being read, the earliest (unpacked)
   uint32_t current_idx_ = UINT32_MAX;  // pool slot current_ holds
   bool done_ = false;
+  // The default window (2.5 MB packed) outgrows L2: fetching the block of the record due four
+  // records from now measured 0-8% faster replays (dryrun_bench, six A/B pairs).
+  static constexpr size_t kPrefetchAhead = 4;
 };
 
 // Per-request memory for retries: only requests whose last attempt failed are kept.
