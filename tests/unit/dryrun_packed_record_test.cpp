@@ -88,3 +88,24 @@ TEST_CASE("packed records round-trip every field") {
   p.unpack(&out);
   check_same(empty, out);
 }
+
+TEST_CASE("text fields: assigned bytes are owned, borrowed ones are not, copies always own") {
+  std::string lender = "borrowed";
+  TextField f;
+  f.borrow(lender);
+  CHECK(f == "borrowed");
+  CHECK(f.data() == lender.data());
+  TextField copy = f;  // owns its bytes
+  CHECK(copy == "borrowed");
+  CHECK(copy.data() != lender.data());
+  lender[0] = 'X';
+  CHECK(f == "Xorrowed");
+  CHECK(copy == "borrowed");
+  // Assigning from its own bytes (a substring of itself) is safe.
+  copy = std::string_view(copy).substr(2, 4);
+  CHECK(copy == "rrow");
+  copy.clear();
+  CHECK(copy.empty());
+  copy = "again";
+  CHECK(copy.str() == "again");
+}

@@ -464,3 +464,23 @@ TEST_CASE("canonical JSONL: fast-path edges (line ends, long strings, key order,
   CHECK(r.stats.first_malformed[1].line == 7);
   CHECK(r.stats.first_malformed[1].message == "missing in_tokens");
 }
+
+TEST_CASE("canonical JSONL: text fields borrow the line only when it holds their bytes") {
+  // Escaped values are decoded into one scratch buffer in turn: each must be copied before the
+  // next is decoded. Plain values are views of the line and must survive copying the record.
+  auto r = ReadAll::text(
+      "{\"ts\":1,\"request_id\":\"r\\u0031\",\"tenant\":\"a\\u0062c\",\"model\":\"x\\ty\","
+      "\"status\":\"ok\",\"in_tokens\":1,\"out_tokens\":2}\n"
+      "{\"ts\":2,\"request_id\":\"plain\",\"tenant\":\"t-1\",\"model\":\"gpt-4o\",\"in_tokens\":1,"
+      "\"out_tokens\":2}\n",
+      LogFormat::Canonical);
+  REQUIRE(r.recs.size() == 2);
+  CHECK(r.recs[0].request_id == "r1");
+  CHECK(r.recs[0].tenant == "abc");
+  CHECK(r.recs[0].model == "x\ty");
+  CHECK(r.recs[0].status == "ok");
+  CHECK(r.recs[1].request_id == "plain");
+  CHECK(r.recs[1].tenant == "t-1");
+  CHECK(r.recs[1].model == "gpt-4o");
+  CHECK(r.recs[1].status == "ok");
+}

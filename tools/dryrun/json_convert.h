@@ -44,6 +44,7 @@ std::unique_ptr<JsonConverter> make_bedrock_converter();
 const json* at(const json& obj, std::initializer_list<const char*> path);
 bool get_int(const json& obj, std::initializer_list<const char*> path, int64_t* out);
 bool get_text(const json& obj, std::initializer_list<const char*> path, std::string* out);
+bool get_text(const json& obj, std::initializer_list<const char*> path, TextField* out);
 // A timestamp value: RFC 3339 / naive text, or an epoch number (unit by magnitude).
 bool json_time(const json& v, int64_t* ms);
 // Scalar JSON to attribute text (strings unquoted); false for null, objects, arrays.

@@ -35,10 +35,10 @@ T get(const char*& p) {
 
 void PackedRecord::pack(const LogRecord& r) {
   using Ref = LogRecord::AttrRef;
-  const std::string* text[4] = {&r.request_id, &r.tenant, &r.model, &r.status};
+  const TextField* text[4] = {&r.request_id, &r.tenant, &r.model, &r.status};
   size_t need = sizeof(Header) + r.attrs_.size() * sizeof(Ref) + r.attr_text_.size() +
                 r.hash_ids.size() * sizeof(uint64_t);
-  for (const std::string* s : text) need += s->size();
+  for (const TextField* s : text) need += s->size();
   if (need > capacity_) {
     capacity_ = need + need / 2;
     bytes_.reset(new char[capacity_]);
@@ -66,7 +66,7 @@ void PackedRecord::pack(const LogRecord& r) {
     if (n) std::memcpy(p, data, n);
     p += n;
   };
-  for (const std::string* s : text) bytes(s->data(), s->size());
+  for (const TextField* s : text) bytes(s->data(), s->size());
   bytes(r.attrs_.data(), r.attrs_.size() * sizeof(Ref));
   bytes(r.attr_text_.data(), r.attr_text_.size());
   bytes(r.hash_ids.data(), r.hash_ids.size() * sizeof(uint64_t));
@@ -86,11 +86,10 @@ void PackedRecord::unpack(LogRecord* r) const {
   r->line = h.line;
   r->logged_cost_usd = h.logged_cost_usd;
   r->file = h.file;
-  std::string* text[4] = {&r->request_id, &r->tenant, &r->model, &r->status};
-  // clear() + append() copies into the kept capacity; assign() takes the general replace path.
+  // The text fields borrow the block: it stays put until this record is popped and replayed.
+  TextField* text[4] = {&r->request_id, &r->tenant, &r->model, &r->status};
   for (int i = 0; i < 4; ++i) {
-    text[i]->clear();
-    text[i]->append(p, h.len[i]);
+    text[i]->borrow(std::string_view(p, h.len[i]));
     p += h.len[i];
   }
   for (const Ref& a : r->attrs_) r->attr_pos_[a.key] = 0;

@@ -15,7 +15,8 @@ class PackedRecord {
  public:
   // Replaces the contents with `rec` (keeping the block when it is large enough).
   void pack(const LogRecord& rec);
-  // Rebuilds the record into *out (cleared first), reusing its storage.
+  // Rebuilds the record into *out, reusing its storage. Its text fields borrow this block's
+  // bytes: they are valid until the next pack().
   void unpack(LogRecord* out) const;
   size_t size() const { return size_; }
   // Asks for the block's cache lines ahead of unpack().

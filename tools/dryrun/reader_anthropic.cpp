@@ -63,7 +63,7 @@ class AnthropicConverter : public JsonConverter {
       const json* msg = at(res, {"message"});
       if (!msg) return {Conv::Bad, "batch result without message"};
       ConvResult cr = message(*msg, r);
-      r->request_id = obj.value("custom_id", r->request_id);
+      r->request_id = obj.value("custom_id", r->request_id.str());
       r->set_attr(o.keys->intern("batch"), "true");
       return cr;
     }

@@ -73,12 +73,14 @@ Key classify(std::string_view k) {
   return Key::Other;
 }
 
-// Sets a record string. The record was cleared, so its strings are empty with their capacity
-// kept: clear() + append() copies without assign()'s heavier aliasing checks (a duplicate key
-// still replaces the earlier value).
-inline void set_text(std::string* s, std::string_view v) {
-  s->clear();
-  s->append(v.data(), v.size());
+// Sets a record text field: a value without escapes is a view of the line itself, which the
+// field borrows (the line stays until the next call to next(); the replay packs the record
+// before that); a decoded value lives in the scanner's scratch and is copied.
+inline void set_text(TextField* f, std::string_view v, std::string_view line) {
+  if (v.data() >= line.data() && v.data() + v.size() <= line.data() + line.size())
+    f->borrow(v);
+  else
+    f->assign(v.data(), v.size());
 }
 
 constexpr uint32_t kNoId = UINT32_MAX;
@@ -197,18 +199,18 @@ class CanonicalReader : public LogReader {
         }
         case Key::RequestId:
           if (!s.scalar_text(&v, &scratch_)) return "bad request_id";
-          set_text(&r->request_id, v);
+          set_text(&r->request_id, v, line);
           break;
         case Key::Attempt:
           if (!s.int64(&r->attempt) || r->attempt < 0) return "bad attempt";
           break;
         case Key::Tenant:
           if (!s.scalar_text(&v, &scratch_)) return "bad tenant";
-          set_text(&r->tenant, v);
+          set_text(&r->tenant, v, line);
           break;
         case Key::Model:
           if (!s.scalar_text(&v, &scratch_)) return "bad model";
-          set_text(&r->model, v);
+          set_text(&r->model, v, line);
           break;
         case Key::In:
           if (!s.int64(&r->in_tokens) || r->in_tokens < 0) return "bad in_tokens";
@@ -224,7 +226,7 @@ class CanonicalReader : public LogReader {
         case Key::Status:
           if (!s.scalar_text(&v, &scratch_)) return "bad status";
           if (is(v, "ok"))
-            set_text(&r->status, v);
+            set_text(&r->status, v, line);
           else
             r->status = normalize_status(v);
           break;
@@ -303,7 +305,7 @@ class CanonicalReader : public LogReader {
     if (!has_ts) return "missing ts";
     if (!has_in) return "missing in_tokens";
     if (!has_out) return "missing out_tokens";
-    if (r->status.empty()) r->status.assign("ok", 2);
+    if (r->status.empty()) r->status.borrow("ok");
     if (r->cached_tokens > r->in_tokens) return "cached_tokens > in_tokens";
     return nullptr;
   }

@@ -46,6 +46,13 @@ bool get_text(const json& obj, std::initializer_list<const char*> path, std::str
   return v && scalar_text(*v, out);
 }
 
+bool get_text(const json& obj, std::initializer_list<const char*> path, TextField* out) {
+  std::string text;
+  if (!get_text(obj, path, &text)) return false;
+  *out = text;
+  return true;
+}
+
 bool scalar_text(const json& v, std::string* out) {
   if (v.is_string())
     *out = v.get<std::string>();

@@ -55,7 +55,7 @@ class OpenAIConverter : public JsonConverter {
         r->status = normalize_status(std::to_string(code));
         if (r->status == "ok") r->status = "error";
       }
-      r->request_id = obj.value("custom_id", r->request_id);
+      r->request_id = obj.value("custom_id", r->request_id.str());
       return res;
     }
     return completion(obj, r);

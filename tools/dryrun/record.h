@@ -25,15 +25,62 @@ class AttrKeys {
   std::vector<std::string> names_;
 };
 
+// A text field of a LogRecord: bytes the field owns (assigned, like a std::string) or bytes it
+// borrows (borrow(): the line a reader is parsing, or a packed record in the replay's reorder
+// window; the lender keeps them until the record is cleared or refilled). Copying a field
+// always copies the bytes, so a copied record never dangles.
+class TextField {
+ public:
+  TextField() = default;
+  TextField(const TextField& o) { assign(o.view_.data(), o.view_.size()); }
+  TextField& operator=(const TextField& o) {
+    if (this != &o) assign(o.view_.data(), o.view_.size());
+    return *this;
+  }
+  TextField& operator=(std::string_view v) {
+    assign(v.data(), v.size());
+    return *this;
+  }
+  TextField& operator=(const std::string& v) { return *this = std::string_view(v); }
+  TextField& operator=(const char* v) { return *this = std::string_view(v); }
+
+  // Copies (the capacity is kept across records).
+  void assign(const char* p, size_t n) {
+    if (p >= own_.data() && p < own_.data() + own_.size()) {
+      own_.assign(p, n);  // from our own bytes: assign() handles the overlap
+    } else {
+      own_.clear();
+      own_.append(p, n);
+    }
+    view_ = own_;
+  }
+  void borrow(std::string_view v) { view_ = v; }
+  void clear() { view_ = std::string_view(); }
+
+  operator std::string_view() const { return view_; }
+  std::string_view view() const { return view_; }
+  std::string str() const { return std::string(view_); }
+  bool empty() const { return view_.empty(); }
+  size_t size() const { return view_.size(); }
+  const char* data() const { return view_.data(); }
+  char operator[](size_t i) const { return view_[i]; }
+  friend bool operator==(const TextField& a, std::string_view b) { return a.view_ == b; }
+  friend bool operator!=(const TextField& a, std::string_view b) { return a.view_ != b; }
+
+ private:
+  std::string own_;
+  std::string_view view_;
+};
+
 struct LogRecord {
   int64_t ts_ms = 0;  // ms since the Unix epoch (UTC)
   uint64_t seq = 0;   // arrival order across all inputs (ties in ts keep it)
   uint32_t file = 0;  // index of the --log file
   uint64_t line = 0;  // 1-based line (record number in whole-document formats)
-  std::string request_id;
-  std::string tenant;
-  std::string model;
-  std::string status;      // "ok" or an error kind ("throttled", "server", "timeout", "error", ...)
+  TextField request_id;
+  TextField tenant;
+  TextField model;
+  TextField status;        // "ok" or an error kind ("throttled", "server", "timeout", "error", ...)
   int64_t attempt = 0;     // 0 = first call of the request
   int64_t in_tokens = 0;   // all prompt tokens, cached ones included
   int64_t out_tokens = 0;  // completion tokens, reasoning included

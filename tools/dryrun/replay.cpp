@@ -335,7 +335,7 @@ class Replayer {
     RequestState* st = nullptr;
     if (rec.attempt > 0) {
       if (!pending_.empty() && !rec.request_id.empty()) {
-        auto it = pending_.find(rec.request_id);
+        auto it = pending_.find(rec.request_id.str());  // retries only: a few % of records
         if (it != pending_.end()) st = &it->second;
       }
       for (int s = 0; s < 2; ++s) {
@@ -363,7 +363,7 @@ class Replayer {
     if (!rec.ok() && !rec.request_id.empty()) {
       if (!st) {
         if (pending_.size() >= 200000) sweep(rec.ts_ms);
-        st = &pending_[rec.request_id];
+        st = &pending_[rec.request_id.str()];
       }
       st->ts = rec.ts_ms;
       st->status = rec.status;
@@ -372,7 +372,7 @@ class Replayer {
       st->route[0] = ob.made ? ob.route : -1;
       st->route[1] = oh.made ? oh.route : -1;
     } else if (st) {
-      pending_.erase(rec.request_id);
+      pending_.erase(rec.request_id.str());
     }
   }
 
@@ -387,11 +387,10 @@ class Replayer {
 
   // The logged call priced as it happened (for the cost of retries a side drops).
   Pico actual_cost(const LogRecord& rec) {
-    auto it = model_price_.find(rec.model);
+    std::string model = rec.model.str();  // dropped retries only
+    auto it = model_price_.find(model);
     if (it == model_price_.end())
-      it = model_price_
-               .emplace(rec.model,
-                        resolve_price(rec.model, rec.model, false, false, -1, -1, prices_))
+      it = model_price_.emplace(model, resolve_price(model, model, false, false, -1, -1, prices_))
                .first;
     CallShape c;
     c.in_tokens = rec.in_tokens;

@@ -493,9 +493,9 @@ class ActualSide : public Side {
                " has no model, so `actual` cannot be priced (pass --set model=NAME)";
       return -1;
     }
-    RoutePrice p = resolve_price(rec.model, rec.model, batch, false, -1, -1, prices_);
+    RoutePrice p = resolve_price(rec.model.str(), rec.model.str(), batch, false, -1, -1, prices_);
     if (!p.priced && !opts_.allow_unpriced) {
-      fatal_ = "logged model \"" + rec.model + "\" (line " + std::to_string(rec.line) +
+      fatal_ = "logged model \"" + rec.model.str() + "\" (line " + std::to_string(rec.line) +
                ") has no price in the price table (pass --allow-unpriced to count it as $0)";
       return -1;
     }
