@@ -1,6 +1,6 @@
 // The dry-run's simulated ledger: calendar windows (memoised per budget) across minute, day and
-// month boundaries, late records, counters shared by budget name, and the per-record key memo
-// (stable key bytes matched by address, number keys formatted into a reused buffer never).
+// month boundaries, late records, counters shared by budget name, and keys told apart by their
+// bytes wherever they live (one reused buffer, a string reassigned in place, temporaries).
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -32,7 +32,7 @@ constexpr int64_t kMar1 = 1709251200000;
 TEST_CASE("sim ledger: month windows roll over on the 1st, leap February included") {
   std::vector<BudgetInfo> budgets{budget("monthly", BudgetWindow::Month)};
   SimLedger l;
-  l.bind(budgets, {true});
+  l.bind(budgets);
   const BudgetInfo& m = budgets[0];
   l.add(m, "acme", kJan31Late, 5);
   CHECK(l.spent(m, "acme", kJan31Late + 59999) == 5);
@@ -52,7 +52,7 @@ TEST_CASE("sim ledger: minute, hour and day windows; keys are separate") {
   std::vector<BudgetInfo> budgets{budget("m", BudgetWindow::Minute),
                                   budget("h", BudgetWindow::Hour), budget("d", BudgetWindow::Day)};
   SimLedger l;
-  l.bind(budgets, {true, true, true});
+  l.bind(budgets);
   for (const BudgetInfo& b : budgets) {
     l.add(b, "a", kFeb1 + 1000, 1);
     l.add(b, "b", kFeb1 + 2000, 10);
@@ -71,24 +71,23 @@ TEST_CASE("sim ledger: minute, hour and day windows; keys are separate") {
 TEST_CASE("sim ledger: a copy of a BudgetInfo shares the counters of its name") {
   std::vector<BudgetInfo> budgets{budget("monthly", BudgetWindow::Month)};
   SimLedger l;
-  l.bind(budgets, {true});
+  l.bind(budgets);
   BudgetInfo copy = budgets[0];
   l.add(copy, "acme", kFeb1, 3);
   CHECK(l.spent(budgets[0], "acme", kFeb1) == 3);
 }
 
-TEST_CASE("sim ledger: number keys reuse one buffer; only stable bytes are matched by address") {
+TEST_CASE("sim ledger: keys are matched by content, not by where their bytes live") {
   std::vector<BudgetInfo> budgets{budget("per_user", BudgetWindow::Day),
                                   budget("per_org", BudgetWindow::Day)};
   SimLedger l;
-  l.bind(budgets, {false, false});
+  l.bind(budgets);
   char buf[32];
   auto key = [&buf](const char* text) {
     std::strcpy(buf, text);
     return std::string_view(buf, std::strlen(text));
   };
-  // One record: two number keys of equal length written into the same buffer.
-  l.begin_record();
+  // Two number keys of equal length written into the same buffer.
   l.add(budgets[0], key("11"), kFeb1, 1);
   l.add(budgets[1], key("22"), kFeb1, 2);
   CHECK(l.spent(budgets[0], key("11"), kFeb1) == 1);
@@ -96,23 +95,16 @@ TEST_CASE("sim ledger: number keys reuse one buffer; only stable bytes are match
   CHECK(l.spent(budgets[1], key("22"), kFeb1) == 2);
   CHECK(l.spent(budgets[1], key("11"), kFeb1) == 0);
 
-  // Stable keys: within a record the same address is the same key; the next record may reuse
-  // the address for another key.
+  // A string reassigned in place, and temporaries that may share a stack address.
   std::vector<BudgetInfo> tb{budget("monthly", BudgetWindow::Month)};
   SimLedger s;
-  s.bind(tb, {true});
+  s.bind(tb);
   std::string tenant = "acme";
-  s.begin_record();
   s.add(tb[0], tenant, kFeb1, 5);
   CHECK(s.spent(tb[0], tenant, kFeb1) == 5);
   tenant = "beta";  // same length, same buffer
-  s.begin_record();
   CHECK(s.spent(tb[0], tenant, kFeb1) == 0);
   s.add(tb[0], tenant, kFeb1, 7);
-  // Two temporaries may share a stack address: each is its own record here, as the contract
-  // (begin_record) asks.
-  s.begin_record();
   CHECK(s.spent(tb[0], std::string("acme"), kFeb1) == 5);
-  s.begin_record();
   CHECK(s.spent(tb[0], std::string("beta"), kFeb1) == 7);
 }

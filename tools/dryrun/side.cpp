@@ -62,12 +62,7 @@ class PolicySide : public Side {
 
   bool init(const PriceTable* prices, AttrKeys* keys, std::string* error) {
     stats_.policy = policy_.name();
-    std::vector<bool> stable_key;
-    for (const BudgetInfo& b : policy_.budgets()) {
-      InputType t = b.key_input >= 0 ? policy_.inputs()[b.key_input].type : InputType::String;
-      stable_key.push_back(t != InputType::Int && t != InputType::Float);
-    }
-    ledger_.bind(policy_.budgets(), stable_key);
+    ledger_.bind(policy_.budgets());
     const Program& prog = policy_.program();
     std::unordered_map<std::string, uint32_t> model_ids;
     std::string unpriced;
@@ -174,7 +169,6 @@ class PolicySide : public Side {
     filled_seq_ = rec.seq;
     filled_attempt_ = ctx.decision_attempt;
     filled_prev_error_ = ctx.prev_error;  // the record's status text: valid while it is replayed
-    ledger_.begin_record();
     req_.now_ms = rec.ts_ms == 0 ? 1 : rec.ts_ms;
     policy_.decide(req_, ledger_, &d_);
     out->decision = &d_;

@@ -26,13 +26,12 @@ int64_t window_end(BudgetWindow w, int64_t start) {
 
 }  // namespace
 
-void SimLedger::bind(const std::vector<BudgetInfo>& budgets, const std::vector<bool>& stable_key) {
+void SimLedger::bind(const std::vector<BudgetInfo>& budgets) {
   bound_begin_ = reinterpret_cast<uintptr_t>(budgets.data());
   bound_count_ = budgets.size();
   bound_tables_.clear();
-  for (size_t i = 0; i < budgets.size(); ++i) {
-    Table* t = &table_slow(budgets[i]);  // may grow tables_: take the index after
-    t->stable_key = i < stable_key.size() && stable_key[i];
+  for (const BudgetInfo& b : budgets) {
+    Table* t = &table_slow(b);  // may grow tables_: take the index after
     bound_tables_.push_back(static_cast<size_t>(t - tables_.data()));
   }
 }
@@ -68,8 +67,7 @@ int64_t SimLedger::start(Table& t, int64_t now_ms) {
   return t.memo_start;
 }
 
-uint32_t KeyIds::id(std::string_view key) {
-  if (last_id_ != UINT32_MAX && last_key_ == key) return last_id_;
+uint32_t KeyIds::lookup(std::string_view key) {
   auto it = ids_.find(key);
   if (it != ids_.end()) {
     last_id_ = it->second;
@@ -81,21 +79,9 @@ uint32_t KeyIds::id(std::string_view key) {
   return last_id_;
 }
 
-uint32_t SimLedger::key_id(const Table& t, std::string_view key) const {
-  if (t.stable_key) {
-    if (key.data() == memo_data_ && key.size() == memo_size_ && memo_data_) return last_id_;
-    memo_data_ = key.data();
-    memo_size_ = key.size();
-  } else {
-    memo_data_ = nullptr;  // the last key's bytes may be overwritten in place
-  }
-  last_id_ = keys_->id(key);
-  return last_id_;
-}
-
 double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const {
   Table& t = table(budget);
-  uint32_t id = key_id(t, key);
+  uint32_t id = keys_->id(key);
   if (id >= t.by_key.size()) return 0;
   const Counter& c = t.by_key[id];
   if (!c.live) return 0;
@@ -105,7 +91,7 @@ double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t 
 void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount) {
   Table& t = table(budget);
   int64_t w = start(t, now_ms);
-  uint32_t id = key_id(t, key);
+  uint32_t id = keys_->id(key);
   if (id >= t.by_key.size()) t.by_key.resize(keys_->size());
   Counter& c = t.by_key[id];
   if (!c.live) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,10 +23,17 @@ namespace tollgate::dryrun {
 // (the tenant) for the same record, so the second finds it in the last-key memo, not the hash.
 class KeyIds {
  public:
-  uint32_t id(std::string_view key);
+  uint32_t id(std::string_view key) {
+    if (last_id_ != UINT32_MAX && key.size() == last_key_.size() &&
+        std::memcmp(key.data(), last_key_.data(), key.size()) == 0)
+      return last_id_;
+    return lookup(key);
+  }
   size_t size() const { return ids_.size(); }
 
  private:
+  uint32_t lookup(std::string_view key);
+
   StrMap<uint32_t> ids_;
   std::string last_key_;
   uint32_t last_id_ = UINT32_MAX;
@@ -40,14 +48,7 @@ class SimLedger : public BudgetReader {
 
   // The replayed policy's budgets (Policy::budgets()): views and charges naming one of them find
   // its counters by position. Any other BudgetInfo still works, found by address, then by name.
-  // stable_key[i]: budget i's key bytes are borrowed from the request or the policy (string,
-  // enum, bool or global keys), not formatted into a scratch buffer (numbers); see begin_record.
-  void bind(const std::vector<BudgetInfo>& budgets, const std::vector<bool>& stable_key);
-
-  // Call before each record's decision and charges. Within a record, stable key bytes stay where
-  // they are, so their address and length identify the key until the next record; across
-  // records the same bytes are reused for other keys.
-  void begin_record() { memo_data_ = nullptr; }
+  void bind(const std::vector<BudgetInfo>& budgets);
 
   double spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const override;
   void add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount);
@@ -68,12 +69,10 @@ class SimLedger : public BudgetReader {
     // The window [memo_start, memo_end) holding the last time asked: records are in time order,
     // so most lookups are two compares instead of calendar arithmetic.
     int64_t memo_start = 0, memo_end = INT64_MIN;
-    bool stable_key = false;
   };
   Table& table(const BudgetInfo& b) const;
   Table& table_slow(const BudgetInfo& b) const;
   static int64_t start(Table& t, int64_t now_ms);
-  uint32_t key_id(const Table& t, std::string_view key) const;
 
   mutable std::vector<Table> tables_;
   // bind(): the bound vector's address range and, per position, the table index.
@@ -82,10 +81,6 @@ class SimLedger : public BudgetReader {
   std::vector<size_t> bound_tables_;
   mutable std::vector<std::pair<const BudgetInfo*, size_t>> aliases_;
   std::shared_ptr<KeyIds> keys_;
-  mutable uint32_t last_id_ = UINT32_MAX;
-  // The address and length last resolved in this record (see begin_record).
-  mutable const char* memo_data_ = nullptr;
-  mutable size_t memo_size_ = 0;
 };
 
 }  // namespace tollgate::dryrun
