@@ -191,8 +191,7 @@ class Replayer {
     if (set_tenant != so.set.end()) default_tenant_ = set_tenant->second;
 
     if (!make_side(base, so, &base_, error) || !make_side(head, so, &head_, error)) return false;
-    head_->share_inputs_with(*base_);
-    head_->share_ledger_keys_with(*base_);
+    head_->share_work_with(*base_);
     base_->stats().role = "base";
     base_->stats().source = base.source;
     head_->stats().role = "head";

@@ -136,23 +136,20 @@ class PolicySide : public Side {
     return "line " + std::to_string(ri.line) + ": " + ri.text;
   }
 
-  bool share_inputs_with(const Side& earlier) override {
+  void share_work_with(const Side& earlier) override {
     auto* e = dynamic_cast<const PolicySide*>(&earlier);
-    if (!e || e->bindings_.size() != bindings_.size()) return false;
+    if (!e) return;
+    ledger_.share_keys(e->ledger_.keys());
+    if (e->bindings_.size() != bindings_.size()) return;
     for (size_t i = 0; i < bindings_.size(); ++i) {
       const InputBinding &a = bindings_[i], &b = e->bindings_[i];
       const InputInfo &ia = policy_.inputs()[i], &ib = e->policy_.inputs()[i];
       if (a.kind != b.kind || a.slot != b.slot || a.type != b.type || a.name != b.name ||
           a.value != b.value || a.attr != b.attr || a.fallback_attr != b.fallback_attr ||
           ia.members != ib.members || ia.has_default != ib.has_default)
-        return false;
+        return;
     }
     twin_ = e;
-    return true;
-  }
-
-  void share_ledger_keys_with(const Side& other) override {
-    if (auto* o = dynamic_cast<const PolicySide*>(&other)) ledger_.share_keys(o->ledger_.keys());
   }
 
   void process(const LogRecord& rec, const AttemptContext& ctx, Outcome* out) override {
@@ -161,14 +158,12 @@ class PolicySide : public Side {
       out->dropped = true;
       return;
     }
-    if (twin_ && twin_->filled_seq_ == rec.seq && twin_->filled_attempt_ == ctx.decision_attempt &&
-        twin_->filled_prev_error_ == ctx.prev_error)
+    // The inputs read from the context (attempt, previous error) are the same for both sides.
+    if (twin_ && twin_->filled_seq_ == rec.seq)
       copy_inputs(*twin_);
     else
       fill(rec, ctx);
     filled_seq_ = rec.seq;
-    filled_attempt_ = ctx.decision_attempt;
-    filled_prev_error_ = ctx.prev_error;  // the record's status text: valid while it is replayed
     req_.now_ms = rec.ts_ms == 0 ? 1 : rec.ts_ms;
     policy_.decide(req_, ledger_, &d_);
     out->decision = &d_;
@@ -440,12 +435,10 @@ class PolicySide : public Side {
   SimLedger ledger_;
   PrefixCache cache_;
   std::vector<InputBinding> bindings_;
-  // share_inputs_with: the side whose decoded inputs this one copies, and what each side last
-  // decoded (a record, by arrival number, with its attempt context).
+  // share_work_with: the side whose decoded inputs this one copies, and the record (by arrival
+  // number) each side last decoded.
   const PolicySide* twin_ = nullptr;
   uint64_t filled_seq_ = UINT64_MAX;
-  int64_t filled_attempt_ = -1;
-  std::string_view filled_prev_error_;
   std::vector<std::string> fill_warnings_;  // what the last fill() counted
   std::vector<uint32_t> route_model_;
   Decision d_;

@@ -48,7 +48,8 @@ struct InputBinding {
   mutable std::vector<std::pair<std::string, int>> enum_cache;
 };
 
-// What the replay knows about the request an attempt belongs to.
+// What the replay knows about the request an attempt belongs to. decision_attempt and
+// prev_error are the same for both sides (share_work_with relies on it).
 struct AttemptContext {
   int64_t decision_attempt = 0;  // attempt input: k-1 for a logged retry k (the failed attempt)
   std::string_view prev_error;   // status of the previous attempt ("" for a first attempt)
@@ -85,13 +86,10 @@ class Side {
   std::string route_label(int32_t r) const;
   // "line 41: if task in [...] route cheap max_out 64" for the rule that set `f`, or "".
   virtual std::string rule_text(const Decision* d, Field f) const { return ""; }
-  // Lets this side take its inputs from `earlier`, which processes each record first, when both
-  // bind the same inputs the same way (the usual policy diff): decoding a record's text into
-  // inputs is then done once per record, not once per side. False when they differ.
-  virtual bool share_inputs_with(const Side& earlier) { return false; }
-  // Interns budget keys in the same table as `other`'s simulated ledger (a lookup saved per
-  // record); the ledgers' counters stay separate.
-  virtual void share_ledger_keys_with(const Side& other) {}
+  // Lets this side reuse per-record work of `earlier`, which processes each record first: its
+  // budget-key table (the ledgers' counters stay separate) and, when both bind the same inputs
+  // the same way (the usual policy diff), its decoding of the record's text into inputs.
+  virtual void share_work_with(const Side& earlier) {}
 
  protected:
   SideStats stats_;
