@@ -92,18 +92,14 @@ void PackedRecord::unpack(LogRecord* r) const {
     text[i]->borrow(std::string_view(p, h.len[i]));
     p += h.len[i];
   }
-  for (const Ref& a : r->attrs_) r->attr_pos_[a.key] = 0;
+  r->unindex_attrs();
   r->attrs_.resize(h.n_attrs);
   if (h.n_attrs) std::memcpy(r->attrs_.data(), p, h.n_attrs * sizeof(Ref));
   p += h.n_attrs * sizeof(Ref);
   r->attr_text_.clear();
   r->attr_text_.append(p, h.attr_bytes);
   p += h.attr_bytes;
-  for (uint32_t i = 0; i < h.n_attrs; ++i) {
-    uint32_t key = r->attrs_[i].key;
-    if (key >= r->attr_pos_.size()) r->attr_pos_.resize(key + 1);
-    if (r->attr_pos_[key] == 0) r->attr_pos_[key] = i + 1;
-  }
+  for (size_t i = 0; i < h.n_attrs; ++i) r->index_attr(i);
   r->hash_ids.resize(h.n_hash);
   if (h.n_hash) std::memcpy(r->hash_ids.data(), p, h.n_hash * sizeof(uint64_t));
 }

@@ -31,7 +31,7 @@ void LogRecord::clear() {
   hash_ids.clear();
   block_size = 512;
   logged_cost_usd = -1;
-  for (const AttrRef& a : attrs_) attr_pos_[a.key] = 0;
+  unindex_attrs();
   attrs_.clear();
   attr_text_.clear();
 }

@@ -117,8 +117,7 @@ struct LogRecord {
     attrs_.push_back(AttrRef{key, static_cast<uint32_t>(attr_text_.size()),
                              static_cast<uint32_t>(value.size())});
     attr_text_.append(value.data(), value.size());
-    if (key >= attr_pos_.size()) attr_pos_.resize(key + 1);
-    if (attr_pos_[key] == 0) attr_pos_[key] = static_cast<uint32_t>(attrs_.size());
+    index_attr(attrs_.size() - 1);
   }
 
  private:
@@ -126,6 +125,15 @@ struct LogRecord {
   struct AttrRef {
     uint32_t key, off, len;  // value = attr_text_[off, off + len)
   };
+  // Makes attrs_[i] findable by key unless an earlier attribute has that key.
+  void index_attr(size_t i) {
+    uint32_t key = attrs_[i].key;
+    if (key >= attr_pos_.size()) attr_pos_.resize(key + 1);
+    if (attr_pos_[key] == 0) attr_pos_[key] = static_cast<uint32_t>(i + 1);
+  }
+  void unindex_attrs() {
+    for (const AttrRef& a : attrs_) attr_pos_[a.key] = 0;
+  }
   std::vector<AttrRef> attrs_;
   std::string attr_text_;
   // attr_pos_[key]: 1 + the index in attrs_ of the attribute with that key, 0 when absent.
