@@ -192,7 +192,7 @@ class PolicySide : public Side {
     c.rag_off = d_.rule_for(Field::Rag) >= 0 && !d_.rag;
     if (c.rag_off) {
       if (std::optional<std::string_view> v = rec.attr(opts_.rag_attr))
-        if (!plain_int(*v, &c.rag_tokens)) c.rag_tokens = parse_int(std::string(*v));
+        c.rag_tokens = parse_int(*v);
     }
     c.cache_prompt = d_.cache == CacheMode::Prompt;
     if (c.cache_prompt) {
@@ -226,8 +226,11 @@ class PolicySide : public Side {
     return true;
   }
 
-  static int64_t parse_int(const std::string& s) {
+  // Lenient: a leading number ("12.7 tokens" is 12), else 0.
+  static int64_t parse_int(std::string_view text) {
     int64_t v = 0;
+    if (plain_int(text, &v)) return v;
+    std::string s(text);
     auto r = std::from_chars(s.data(), s.data() + s.size(), v);
     if ((r.ec != std::errc() || r.ptr != s.data() + s.size()) &&
         !double_to_int64(std::strtod(s.c_str(), nullptr), &v))
