@@ -9,17 +9,21 @@ int64_t usd_to_pico(double usd) {
   return std::llround(usd * static_cast<double>(kPicoPerUsd));
 }
 
+namespace {
+
+// Whole dollars and the fraction converted apart, so large totals keep their precision.
+template <typename Int>
+double split_to_usd(Int p) {
+  return static_cast<double>(p / kPicoPerUsd) +
+         static_cast<double>(p % kPicoPerUsd) / static_cast<double>(kPicoPerUsd);
+}
+
+}  // namespace
+
 double pico_to_usd(Pico p) {
   // Per-call costs fit in 64 bits, where the division is one instruction, not a libgcc call.
-  if (p >= 0 && p <= INT64_MAX) {
-    auto q = static_cast<int64_t>(p);
-    return static_cast<double>(q / kPicoPerUsd) +
-           static_cast<double>(q % kPicoPerUsd) / static_cast<double>(kPicoPerUsd);
-  }
-  // Split so that large totals keep their precision through the conversion.
-  Pico whole = p / kPicoPerUsd;
-  Pico frac = p % kPicoPerUsd;
-  return static_cast<double>(whole) + static_cast<double>(frac) / static_cast<double>(kPicoPerUsd);
+  if (p >= 0 && p <= INT64_MAX) return split_to_usd(static_cast<int64_t>(p));
+  return split_to_usd(p);
 }
 
 __extension__ typedef unsigned __int128 UPico;
