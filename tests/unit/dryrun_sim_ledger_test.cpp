@@ -108,3 +108,14 @@ TEST_CASE("sim ledger: keys are matched by content, not by where their bytes liv
   CHECK(s.spent(tb[0], std::string("acme"), kFeb1) == 5);
   CHECK(s.spent(tb[0], std::string("beta"), kFeb1) == 7);
 }
+
+TEST_CASE("sim ledger: an empty key is one key, whether or not its view has bytes") {
+  std::vector<BudgetInfo> budgets{budget("global", BudgetWindow::Day)};
+  SimLedger l;
+  l.bind(budgets);
+  l.add(budgets[0], std::string_view(), kFeb1, 3);  // a view of no bytes at all
+  l.add(budgets[0], "", kFeb1, 4);
+  CHECK(l.spent(budgets[0], std::string_view(), kFeb1) == 7);
+  CHECK(l.spent(budgets[0], "x", kFeb1) == 0);
+  CHECK(l.counters() == 1);
+}

@@ -25,7 +25,7 @@ class KeyIds {
  public:
   uint32_t id(std::string_view key) {
     if (last_id_ != UINT32_MAX && key.size() == last_key_.size() &&
-        std::memcmp(key.data(), last_key_.data(), key.size()) == 0)
+        (key.empty() || std::memcmp(key.data(), last_key_.data(), key.size()) == 0))
       return last_id_;
     return lookup(key);
   }
