@@ -128,6 +128,28 @@ Status Request::set(std::string_view name, std::string_view text) {
   return Status::BadValue;
 }
 
+Status Request::copy_from(const Request& other) {
+  const detail::Schema* theirs = other.schema_.get();
+  if (theirs != schema_.get() && theirs != same_inputs_.get()) {
+    if (!detail::same_inputs(*schema_, *theirs)) {
+      reset();
+      return Status::WrongType;
+    }
+    same_inputs_ = other.schema_;
+    same_literals_ = detail::same_literals(*schema_, *theirs);
+  }
+  reset();
+  bool same_literals = theirs == schema_.get() || same_literals_;
+  const Slot* from = other.slots_.data();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!from[i].set) continue;
+    slots_[i] = from[i];
+    if (!same_literals && schema_->inputs[i].type == InputType::String)
+      slots_[i].str_id = schema_->literal_id(std::string_view(from[i].str, from[i].len));
+  }
+  return Status::Ok;
+}
+
 bool Request::has(int slot) const {
   return in_range(slot, slots_.size()) && slots_[slot].set != 0;
 }

@@ -84,6 +84,28 @@ std::shared_ptr<const Schema> build_schema(const Program& program, const EvalCon
   return schema;
 }
 
+bool same_inputs(const Schema& a, const Schema& b) {
+  if (a.inputs.size() != b.inputs.size()) return false;
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    const SchemaInput &x = a.inputs[i], &y = b.inputs[i];
+    if (x.name != y.name || x.type != y.type || x.member_count != y.member_count) return false;
+    for (const auto& [member, index] : x.members) {
+      auto it = y.members.find(member);
+      if (it == y.members.end() || it->second != index) return false;
+    }
+  }
+  return true;
+}
+
+bool same_literals(const Schema& a, const Schema& b) {
+  if (a.literals.size() != b.literals.size()) return false;
+  for (const auto& [text, id] : a.literals) {
+    auto it = b.literals.find(text);
+    if (it == b.literals.end() || it->second != id) return false;
+  }
+  return true;
+}
+
 bool parse_int_text(std::string_view text, int64_t* out) {
   text = trim(text);
   bool neg = false;

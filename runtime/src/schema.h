@@ -69,6 +69,12 @@ struct Schema {
   std::vector<Slot> reset_image;  // built last, once `inputs` no longer moves
 };
 
+// Whether two policies' schemas declare the same inputs (names, types, enum members, in order),
+// so a slot of one means the same value in the other; and whether their string literals (and so
+// literal ids) are the same. Request::copy_from.
+bool same_inputs(const Schema& a, const Schema& b);
+bool same_literals(const Schema& a, const Schema& b);
+
 // Defaults come from the evaluators' context so both agree on them.
 std::shared_ptr<const Schema> build_schema(const Program& program, const EvalContext& ctx);
 

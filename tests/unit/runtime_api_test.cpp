@@ -388,6 +388,57 @@ TEST_CASE("Request: reset fills defaults, unset") {
   CHECK(req.now_ms == 0);
 }
 
+TEST_CASE("Request::copy_from: one decoding, decided under two policies") {
+  Policy p = compile_ok(interp_engine(), kPolicy);
+  // Same inputs, other defaults and other string literals ("blocked" has another id, "eu" none).
+  std::string v2 = kPolicy;
+  v2.replace(v2.find("= pro"), 5, "= free");
+  v2.replace(v2.find("\"blocked\""), 9, "\"vip\"");
+  v2.replace(v2.find("if true                         tag \"tier:\""), 0,
+             "if tenant == \"blocked\"  max_out 7\n");
+  Policy q = compile_ok(interp_engine(), v2);
+  Request from(p), to(q);
+  REQUIRE(from.set("tenant", "blocked") == Status::Ok);
+  REQUIRE(from.set("task", "qa") == Status::Ok);
+  REQUIRE(from.set("in_tokens", "1200") == Status::Ok);
+  REQUIRE(from.set("urgent", "true") == Status::Ok);
+  REQUIRE(to.set("ratio", "0.9") == Status::Ok);  // set before: copy_from resets it
+  for (int round = 0; round < 2; ++round) {       // the second call takes the memoised comparison
+    REQUIRE(to.copy_from(from) == Status::Ok);
+    const int tenant = q.slot("tenant"), tier = q.slot("tier"), ratio = q.slot("ratio");
+    CHECK(to.has(tenant));
+    CHECK(to.slots()[tenant].str == from.slots()[tenant].str);        // borrowed, not copied
+    CHECK(to.slots()[tenant].str_id != from.slots()[tenant].str_id);  // q's own literal id
+    CHECK(q.program().string_literals[to.slots()[tenant].str_id] == "blocked");
+    CHECK_FALSE(to.has(tier));
+    CHECK(to.slots()[tier].i == 0);  // q's default (free), not p's
+    CHECK_FALSE(to.has(ratio));
+    CHECK(to.slots()[ratio].f == 0.5);
+    Decision d = q.decide(to);
+    CHECK(d.max_out == 7);  // `tenant == "blocked"` matched through the recomputed id
+    CHECK(d.has_tag("tier:free"));
+    CHECK(d.has_tag("blocked/eu"));
+  }
+  // The same policy: literal ids carry over.
+  Request same(p);
+  REQUIRE(same.copy_from(from) == Status::Ok);
+  CHECK(p.decide(same).denied);
+  // Other inputs: refused, and left reset.
+  Policy small = compile_ok(interp_engine(),
+                            "policy small\ninput { tenant: string }\nroutes { a = \"m\" "
+                            "self_hosted }\ndefault route a\n");
+  Request other(small);
+  REQUIRE(other.set("tenant", "x") == Status::Ok);
+  CHECK(other.copy_from(from) == Status::WrongType);
+  CHECK_FALSE(other.has(small.slot("tenant")));
+  // Same names and types, enum members reordered: refused.
+  std::string reordered = kPolicy;
+  reordered.replace(reordered.find("classify, chat, qa"), 18, "chat, classify, qa");
+  Policy r = compile_ok(interp_engine(), reordered);
+  Request rr(r);
+  CHECK(rr.copy_from(from) == Status::WrongType);
+}
+
 TEST_CASE("decide: a full request, defaults and tags") {
   Policy p = compile_ok(interp_engine(), kPolicy);
   Request req(p);

@@ -149,6 +149,8 @@ class PolicySide : public Side {
           ia.members != ib.members || ia.has_default != ib.has_default)
         return;
     }
+    if (req_.copy_from(e->req_) != Status::Ok) return;
+    req_.reset();
     twin_ = e;
   }
 
@@ -245,32 +247,11 @@ class PolicySide : public Side {
     fill_warnings_.push_back(std::move(w));
   }
 
-  // The inputs `twin` decoded from this record, set through this side's Request (string literal
-  // ids are per policy) with the warnings this side's own decoding would have counted.
+  // The inputs `twin` decoded from this record (string literal ids are per policy: copy_from
+  // recomputes them unless both policies have the same literals) with the warnings this side's
+  // own decoding would have counted.
   void copy_inputs(const PolicySide& twin) {
-    req_.reset();
-    const Slot* from = twin.req_.slots();
-    for (const InputBinding& b : bindings_) {
-      const Slot& v = from[b.slot];
-      if (!v.set) continue;
-      switch (b.type) {
-        case InputType::String:
-          req_.set_string(b.slot, std::string_view(v.str, v.len));
-          break;
-        case InputType::Enum:
-          req_.set_enum(b.slot, static_cast<int>(v.i));
-          break;
-        case InputType::Int:
-          req_.set_int(b.slot, v.i);
-          break;
-        case InputType::Float:
-          req_.set_float(b.slot, v.f);
-          break;
-        case InputType::Bool:
-          req_.set_bool(b.slot, v.i != 0);
-          break;
-      }
-    }
+    req_.copy_from(twin.req_);  // share_work_with checked the schemas match
     for (const std::string& w : twin.fill_warnings_) ++(*warnings_)[w];
   }
 
