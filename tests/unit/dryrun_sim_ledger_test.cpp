@@ -119,3 +119,24 @@ TEST_CASE("sim ledger: an empty key is one key, whether or not its view has byte
   CHECK(l.spent(budgets[0], "x", kFeb1) == 0);
   CHECK(l.counters() == 1);
 }
+
+TEST_CASE("sim ledger: add_bound charges the budget at that position, like add") {
+  std::vector<BudgetInfo> budgets{budget("daily", BudgetWindow::Day),
+                                  budget("monthly", BudgetWindow::Month)};
+  SimLedger l;
+  l.bind(budgets);
+  uint32_t acme = l.key_id("acme"), beta = l.key_id("beta");
+  CHECK(acme != beta);
+  CHECK(l.key_id(std::string("acme")) == acme);
+  l.add_bound(1, acme, kFeb1, 3);
+  l.add_bound(1, acme, kFeb29, 4);
+  l.add(budgets[1], "acme", kFeb29, 1);  // the same counter through the other entry
+  l.add_bound(0, beta, kFeb29, 2);
+  CHECK(l.spent(budgets[1], "acme", kFeb29) == 8);
+  CHECK(l.spent(budgets[0], "acme", kFeb29) == 0);
+  CHECK(l.spent(budgets[0], "beta", kFeb29) == 2);
+  CHECK(l.spent(budgets[1], "beta", kFeb29) == 0);
+  l.add_bound(1, acme, kMar1, 1);  // a new month resets; a late record does not count
+  l.add_bound(1, acme, kFeb29, 100);
+  CHECK(l.spent(budgets[1], "acme", kMar1) == 1);
+}

@@ -389,7 +389,7 @@ class PolicySide : public Side {
     int32_t keyed_by = -2;  // budgets keyed by the same input share one key computation
     double usd = -1;        // the 128-bit division once per call, not once per budget
     char key_buf[32];
-    std::string_view key;
+    uint32_t key_id = 0;
     for (size_t i = 0; i < budgets.size(); ++i) {
       const BudgetInfo& b = budgets[i];
       double amount = 0;
@@ -406,10 +406,10 @@ class PolicySide : public Side {
           break;
       }
       if (b.key_input != keyed_by) {
-        key = policy_.budget_key(static_cast<int>(i), req_, key_buf);
+        key_id = ledger_.key_id(policy_.budget_key(static_cast<int>(i), req_, key_buf));
         keyed_by = b.key_input;
       }
-      ledger_.add(b, key, req_.now_ms, amount);
+      ledger_.add_bound(i, key_id, req_.now_ms, amount);
     }
   }
 

@@ -89,9 +89,11 @@ double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t 
 }
 
 void SimLedger::add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount) {
-  Table& t = table(budget);
+  add_to(table(budget), keys_->id(key), now_ms, amount);
+}
+
+void SimLedger::add_to(Table& t, uint32_t id, int64_t now_ms, double amount) {
   int64_t w = start(t, now_ms);
-  uint32_t id = keys_->id(key);
   if (id >= t.by_key.size()) t.by_key.resize(keys_->size());
   Counter& c = t.by_key[id];
   if (!c.live) {

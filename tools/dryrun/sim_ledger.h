@@ -52,6 +52,13 @@ class SimLedger : public BudgetReader {
 
   double spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const override;
   void add(const BudgetInfo& budget, std::string_view key, int64_t now_ms, double amount);
+  // The same charge for the bound budget at `index` (bind() order) and a key already interned:
+  // a replayed call charges every budget, mostly under one key (the tenant), so the side interns
+  // the key once and skips finding the table by address.
+  uint32_t key_id(std::string_view key) { return keys_->id(key); }
+  void add_bound(size_t index, uint32_t key_id, int64_t now_ms, double amount) {
+    add_to(tables_[bound_tables_[index]], key_id, now_ms, amount);
+  }
   size_t counters() const;
 
  private:
@@ -71,6 +78,7 @@ class SimLedger : public BudgetReader {
     int64_t memo_start = 0, memo_end = INT64_MIN;
   };
   Table& table(const BudgetInfo& b) const;
+  void add_to(Table& t, uint32_t key_id, int64_t now_ms, double amount);
   Table& table_slow(const BudgetInfo& b) const;
   static int64_t start(Table& t, int64_t now_ms);
 
