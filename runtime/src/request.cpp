@@ -2,6 +2,8 @@
 // string values are interned through the schema's robin_maps without allocating.
 #include "tollgate/request.hpp"
 
+#include <cstring>
+
 #include "runtime/src/policy_impl.h"
 #include "runtime/src/schema.h"
 #include "tollgate/policy.hpp"
@@ -130,21 +132,29 @@ Status Request::set(std::string_view name, std::string_view text) {
 
 Status Request::copy_from(const Request& other) {
   const detail::Schema* theirs = other.schema_.get();
-  if (theirs != schema_.get() && theirs != same_inputs_.get()) {
-    if (!detail::same_inputs(*schema_, *theirs)) {
+  if (theirs != same_inputs_.get()) {
+    bool ours = theirs == schema_.get();
+    if (!ours && !detail::same_inputs(*schema_, *theirs)) {
       reset();
       return Status::WrongType;
     }
     same_inputs_ = other.schema_;
-    same_literals_ = detail::same_literals(*schema_, *theirs);
+    same_literals_ = ours || detail::same_literals(*schema_, *theirs);
+    same_defaults_ = ours || detail::same_defaults(*schema_, *theirs);
   }
-  reset();
-  bool same_literals = theirs == schema_.get() || same_literals_;
+  now_ms = other.now_ms;
+  if (same_literals_ && same_defaults_) {
+    // Slot for slot the same values, unset ones included (a string default then points into
+    // their schema, which same_inputs_ keeps alive).
+    std::memcpy(slots_.data(), other.slots_.data(), slots_.size() * sizeof(Slot));
+    return Status::Ok;
+  }
+  schema_->fill_defaults(slots_.data());
   const Slot* from = other.slots_.data();
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (!from[i].set) continue;
     slots_[i] = from[i];
-    if (!same_literals && schema_->inputs[i].type == InputType::String)
+    if (!same_literals_ && schema_->inputs[i].type == InputType::String)
       slots_[i].str_id = schema_->literal_id(std::string_view(from[i].str, from[i].len));
   }
   return Status::Ok;

@@ -71,9 +71,10 @@ struct Schema {
 
 // Whether two policies' schemas declare the same inputs (names, types, enum members, in order),
 // so a slot of one means the same value in the other; and whether their string literals (and so
-// literal ids) are the same. Request::copy_from.
+// literal ids) and defaults are the same. Request::copy_from.
 bool same_inputs(const Schema& a, const Schema& b);
 bool same_literals(const Schema& a, const Schema& b);
+bool same_defaults(const Schema& a, const Schema& b);  // for schemas with the same inputs
 
 // Defaults come from the evaluators' context so both agree on them.
 std::shared_ptr<const Schema> build_schema(const Program& program, const EvalContext& ctx);

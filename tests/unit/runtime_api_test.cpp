@@ -421,8 +421,25 @@ TEST_CASE("Request::copy_from: one decoding, decided under two policies") {
   }
   // The same policy: literal ids carry over.
   Request same(p);
+  from.now_ms = 1'700'000'000'000;
   REQUIRE(same.copy_from(from) == Status::Ok);
+  CHECK(same.now_ms == from.now_ms);
   CHECK(p.decide(same).denied);
+  // Same inputs, literals and defaults, other rules: the slot array is copied whole.
+  std::string v3 = kPolicy;
+  v3.replace(v3.find("max_out 64"), 10, "max_out 32");
+  Policy p3 = compile_ok(interp_engine(), v3);
+  Request r3(p3);
+  REQUIRE(r3.set("ratio", "0.9") == Status::Ok);
+  REQUIRE(from.set("task", "classify") == Status::Ok);
+  REQUIRE(from.set("tenant", "acme") == Status::Ok);
+  REQUIRE(r3.copy_from(from) == Status::Ok);
+  CHECK_FALSE(r3.has(p3.slot("ratio")));
+  CHECK(r3.slots()[p3.slot("ratio")].f == 0.5);
+  CHECK(r3.now_ms == from.now_ms);
+  Decision d3 = p3.decide(r3);
+  CHECK(d3.max_out == 32);
+  CHECK(d3.has_tag("acme/eu"));
   // Other inputs: refused, and left reset.
   Policy small = compile_ok(interp_engine(),
                             "policy small\ninput { tenant: string }\nroutes { a = \"m\" "

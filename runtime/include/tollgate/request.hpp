@@ -60,12 +60,13 @@ class Request {
   // By name, parsing `text` by the input's type (CLI, tests, dry-run). Strings are copied.
   Status set(std::string_view name, std::string_view text);
 
-  // Takes `other`'s inputs: what `other` has set is set here to the same value (strings borrowed
-  // from where `other` holds them), the rest is reset. For evaluating one request under several
-  // policies (a shadow or canary policy, the dry-run's two sides) with one decoding. Both
-  // policies must declare the same inputs: names, types and enum members, in the same order;
-  // else WrongType, and this request is left reset. No allocation (the first call with another
-  // policy's request compares the two schemas once).
+  // Takes `other`'s inputs and now_ms: what `other` has set is set here to the same value
+  // (strings borrowed from where `other` holds them), the rest is reset. For evaluating one
+  // request under several policies (a shadow or canary policy, the dry-run's two sides) with one
+  // decoding. Both policies must declare the same inputs: names, types and enum members, in the
+  // same order; else WrongType, and this request is left reset. No allocation (the first call
+  // with another policy's request compares the two schemas once; when their string literals and
+  // defaults are the same too, later calls are one copy of the slot array).
   Status copy_from(const Request& other);
 
   bool has(int slot) const;
@@ -79,10 +80,12 @@ class Request {
   std::shared_ptr<const detail::Schema> schema_;
   std::vector<Slot> slots_;
   std::vector<std::unique_ptr<std::string>> owned_;  // set_string_copy storage, reused per slot
-  // copy_from: a schema found to declare the same inputs as ours (held, so its address cannot be
-  // reused by another), and whether its string literals are ours too (then literal ids carry over).
+  // copy_from: the last schema found to declare the same inputs as ours (held, so its address
+  // cannot be reused by another), and whether its string literals (so literal ids) and its
+  // defaults are ours too.
   std::shared_ptr<const detail::Schema> same_inputs_;
   bool same_literals_ = false;
+  bool same_defaults_ = false;
 };
 
 }  // namespace tollgate
