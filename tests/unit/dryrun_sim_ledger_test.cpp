@@ -1,6 +1,7 @@
 // The dry-run's simulated ledger: calendar windows (memoised per budget) across minute, day and
 // month boundaries, late records, counters shared by budget name, and keys told apart by their
 // bytes wherever they live (one reused buffer, a string reassigned in place, temporaries).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -139,4 +140,35 @@ TEST_CASE("sim ledger: add_bound charges the budget at that position, like add")
   l.add_bound(1, acme, kMar1, 1);  // a new month resets; a late record does not count
   l.add_bound(1, acme, kFeb29, 100);
   CHECK(l.spent(budgets[1], "acme", kMar1) == 1);
+}
+
+TEST_CASE("KeyIds: keys of every length, one byte apart, are told apart and found again") {
+  KeyIds ids;
+  std::vector<std::string> keys;
+  for (size_t len = 0; len <= 40; ++len) {
+    std::string base(len, 'k');
+    keys.push_back(base);
+    for (size_t at = 0; at < len; ++at) {  // the same length, one byte changed anywhere
+      std::string k = base;
+      k[at] = static_cast<char>('a' + at % 7);
+      keys.push_back(k);
+    }
+  }
+  std::vector<uint32_t> first;
+  for (const std::string& k : keys) first.push_back(ids.id(k));
+  std::sort(keys.begin(), keys.end());
+  size_t distinct = static_cast<size_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
+  CHECK(ids.size() == distinct);
+  for (size_t i = keys.size(); i-- > 0;) {  // found again, in another order, from other buffers
+    std::string copy = keys[i];
+    uint32_t id = ids.id(copy);
+    CHECK(id < ids.size());
+  }
+  CHECK(ids.size() == distinct);
+  // The hash spreads short keys: no two of 100k tenant-like names share all 64 bits.
+  StrHash h;
+  std::vector<size_t> hashes;
+  for (int i = 0; i < 100000; ++i) hashes.push_back(h("t-" + std::to_string(i)));
+  std::sort(hashes.begin(), hashes.end());
+  CHECK(std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end());
 }
