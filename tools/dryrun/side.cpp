@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "compiler/ast.h"
+#include "tools/dryrun/bytes.h"
 #include "tools/dryrun/numeric.h"
 
 namespace tollgate::dryrun {
@@ -262,11 +263,10 @@ class PolicySide : public Side {
         st = req_.set_string(b.slot, text);
         break;
       case InputType::Enum: {
-        // Members are few: a scan of the names seen beats hashing the text every record.
-        // Length and first byte reject most mismatches without a memcmp call.
+        // Members are few: a scan of the names seen, compared a word at a time, beats hashing
+        // the text every record.
         for (const auto& [name, member] : b.enum_cache) {
-          if (name.size() == text.size() && !text.empty() && name[0] == text[0] &&
-              std::memcmp(name.data(), text.data(), text.size()) == 0) {
+          if (name.size() == text.size() && bytes_equal(name.data(), text.data(), text.size())) {
             st = req_.set_enum(b.slot, member);
             goto done;
           }

@@ -69,13 +69,10 @@ int64_t SimLedger::start(Table& t, int64_t now_ms) {
 
 uint32_t KeyIds::lookup(std::string_view key) {
   auto it = ids_.find(key);
-  if (it != ids_.end()) {
-    last_id_ = it->second;
-  } else {
-    last_id_ = static_cast<uint32_t>(ids_.size());
-    ids_.emplace(std::string(key), last_id_);
-  }
-  last_key_.assign(key.data(), key.size());
+  if (it != ids_.end()) return last_id_ = it->second;
+  last_id_ = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(key);
+  ids_.emplace(names_.back(), last_id_);
   return last_id_;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tollgate/budget.hpp"
+#include "tools/dryrun/bytes.h"
 #include "tools/dryrun/str_map.h"
 
 namespace tollgate::dryrun {
@@ -24,18 +25,20 @@ namespace tollgate::dryrun {
 class KeyIds {
  public:
   uint32_t id(std::string_view key) {
-    if (last_id_ != UINT32_MAX && key.size() == last_key_.size() &&
-        (key.empty() || std::memcmp(key.data(), last_key_.data(), key.size()) == 0))
-      return last_id_;
+    if (last_id_ != UINT32_MAX) {
+      const std::string& last = names_[last_id_];
+      if (key.size() == last.size() && bytes_equal(key.data(), last.data(), key.size()))
+        return last_id_;
+    }
     return lookup(key);
   }
-  size_t size() const { return ids_.size(); }
+  size_t size() const { return names_.size(); }
 
  private:
   uint32_t lookup(std::string_view key);
 
   StrMap<uint32_t> ids_;
-  std::string last_key_;
+  std::vector<std::string> names_;  // by id: the last key is compared in place, never copied
   uint32_t last_id_ = UINT32_MAX;
 };
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "tools/dryrun/bytes.h"
+
 namespace tollgate::dryrun {
 
 struct StrHash {
@@ -23,15 +25,15 @@ struct StrHash {
     uint64_t seed = 0x9E3779B97F4A7C15ULL ^ n;
     uint64_t a, b;
     if (n > 16) {
-      for (; n > 16; p += 16, n -= 16) seed = mix(load64(p) ^ kK1, load64(p + 8) ^ seed);
-      a = load64(p + n - 16);
-      b = load64(p + n - 8);
+      for (; n > 16; p += 16, n -= 16) seed = mix(load_u64(p) ^ kK1, load_u64(p + 8) ^ seed);
+      a = load_u64(p + n - 16);
+      b = load_u64(p + n - 8);
     } else if (n >= 8) {
-      a = load64(p);
-      b = load64(p + n - 8);
+      a = load_u64(p);
+      b = load_u64(p + n - 8);
     } else if (n >= 4) {
-      a = load32(p);
-      b = load32(p + n - 4);
+      a = load_u32(p);
+      b = load_u32(p + n - 4);
     } else if (n > 0) {
       a = static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16 |
           static_cast<uint64_t>(static_cast<unsigned char>(p[n >> 1])) << 8 |
@@ -51,21 +53,13 @@ struct StrHash {
     U128 r = static_cast<U128>(a) * b;
     return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
   }
-  static uint64_t load64(const char* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-  }
-  static uint64_t load32(const char* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-  }
 };
 
 struct StrEq {
   using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  bool operator()(std::string_view a, std::string_view b) const {
+    return a.size() == b.size() && bytes_equal(a.data(), b.data(), a.size());
+  }
 };
 
 // The hash is stored with each entry: a probe compares it before the key bytes, so a miss or
