@@ -76,8 +76,7 @@ std::shared_ptr<const Schema> build_schema(const Program& program, const EvalCon
   }
   for (size_t i = 0; i < program.string_literals.size(); ++i) {
     schema->literals.emplace(program.string_literals[i], static_cast<int32_t>(i));
-    schema->literal_lengths |= uint64_t{1}
-                               << std::min<size_t>(program.string_literals[i].size(), 63);
+    schema->add_literal_shape(program.string_literals[i]);
   }
   // default_string pointers are taken only now: moving a SchemaInput moves short strings' bytes.
   for (const SchemaInput& in : schema->inputs) schema->reset_image.push_back(reset_slot(in));

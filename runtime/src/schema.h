@@ -49,17 +49,29 @@ struct Schema {
   std::vector<SchemaInput> inputs;
   NameMap slots;     // input name -> slot
   NameMap literals;  // string literal -> id in Program::string_literals
-  // Bit n set when some literal is n bytes long (bit 63 also for every length >= 63).
-  uint64_t literal_lengths = 0;
+  // A filter over (length, first byte, last byte) of every literal: a bit clear means no literal
+  // has that shape. Most host strings (tenant ids, request ids) match no literal, and the filter
+  // answers them without hashing the bytes.
+  static constexpr size_t kLiteralFilterBits = 1024;
+  uint64_t literal_filter[kLiteralFilterBits / 64] = {};
+  static size_t literal_shape(std::string_view s) {
+    if (s.empty()) return 0;
+    return (s.size() * 131 + static_cast<unsigned char>(s.front()) * 31 +
+            static_cast<unsigned char>(s.back())) %
+           kLiteralFilterBits;
+  }
+  void add_literal_shape(std::string_view s) {
+    size_t b = literal_shape(s);
+    literal_filter[b / 64] |= uint64_t{1} << (b % 64);
+  }
 
   int slot(std::string_view name) const {
     auto it = slots.find(name);
     return it == slots.end() ? -1 : it->second;
   }
   int32_t literal_id(std::string_view s) const {
-    // Most host strings (tenant ids, request ids) match no literal: a length no literal has
-    // answers without hashing the bytes.
-    if (s.size() < 64 && !(literal_lengths >> s.size() & 1)) return -1;
+    size_t b = literal_shape(s);
+    if (!(literal_filter[b / 64] >> (b % 64) & 1)) return -1;
     auto it = literals.find(s);
     return it == literals.end() ? -1 : it->second;
   }

@@ -976,7 +976,7 @@ default route a
   CHECK(fb.asked.size() == 4);
 }
 
-TEST_CASE("string equality with literals of every length, 63 bytes and longer included") {
+TEST_CASE("string equality with literals of every length and shape, 63 bytes and longer included") {
   std::string l63(63, 'x'), l64(64, 'y'), l100(100, 'z');
   Policy p = compile(with_routes(R"(
 policy lits
@@ -986,12 +986,14 @@ if s == ")" + l63 + R"(" tag "l63"
 if s == ")" + l64 + R"(" tag "l64"
 if s == ")" + l100 + R"(" tag "l100"
 if s != "ab" tag "not-two"
+if s == "" tag "empty"
+if s == "a-b" tag "amb"
 default route a
 )"));
   auto tags_for = [&](const std::string& s) {
     Decision d = run(p, {{"s", s.c_str()}});
     std::string t;
-    for (const char* tag : {"two", "l63", "l64", "l100", "not-two"})
+    for (const char* tag : {"two", "l63", "l64", "l100", "not-two", "empty", "amb"})
       if (d.has_tag(tag)) t += std::string(t.empty() ? "" : ",") + tag;
     return t;
   };
@@ -1001,6 +1003,11 @@ default route a
   CHECK(tags_for(l64) == "l64,not-two");
   CHECK(tags_for(l100) == "l100,not-two");
   CHECK(tags_for(std::string(100, 'q')) == "not-two");
+  // The literal filter looks at length and end bytes only: the same shape is compared in full.
+  CHECK(tags_for("") == "not-two,empty");
+  CHECK(tags_for("a-b") == "not-two,amb");
+  CHECK(tags_for("axb") == "not-two");
+  CHECK(tags_for(std::string(63, 'x').replace(30, 1, "w")) == "not-two");
 }
 
 TEST_CASE("budget views: budgets keyed by different inputs get their own keys") {
