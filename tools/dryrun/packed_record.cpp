@@ -1,6 +1,7 @@
 // PackedRecord (see packed_record.h). Layout: a fixed header of the numeric fields and the
-// lengths, then the four strings' bytes, the attribute references, the attribute text, and the
-// prefix-block hashes.
+// lengths, then the four strings' bytes, the attribute references (key, offset in the attribute
+// text, length), the attribute text (the values back to back, whether the record owned or
+// borrowed them), and the prefix-block hashes.
 #include "tools/dryrun/packed_record.h"
 
 #include <cstring>
@@ -15,6 +16,10 @@ struct Header {
   double logged_cost_usd;
   uint32_t file, n_attrs, attr_bytes, n_hash;
   uint32_t len[4];  // request_id, tenant, model, status
+};
+
+struct PackedAttr {
+  uint32_t key, off, len;  // value = the attribute text [off, off + len)
 };
 
 template <typename T>
@@ -36,7 +41,11 @@ T get(const char*& p) {
 void PackedRecord::pack(const LogRecord& r) {
   using Ref = LogRecord::AttrRef;
   const TextField* text[4] = {&r.request_id, &r.tenant, &r.model, &r.status};
-  size_t need = sizeof(Header) + r.attrs_.size() * sizeof(Ref) + r.attr_text_.size() +
+  const std::vector<Ref>& refs = r.attrs_.refs;
+  // Only the values: bytes of replaced values the record still holds are left behind.
+  size_t attr_bytes = 0;
+  for (const Ref& a : refs) attr_bytes += a.len;
+  size_t need = sizeof(Header) + refs.size() * sizeof(PackedAttr) + attr_bytes +
                 r.hash_ids.size() * sizeof(uint64_t);
   for (const TextField* s : text) need += s->size();
   if (need > capacity_) {
@@ -56,8 +65,8 @@ void PackedRecord::pack(const LogRecord& r) {
   h.line = r.line;
   h.logged_cost_usd = r.logged_cost_usd;
   h.file = r.file;
-  h.n_attrs = static_cast<uint32_t>(r.attrs_.size());
-  h.attr_bytes = static_cast<uint32_t>(r.attr_text_.size());
+  h.n_attrs = static_cast<uint32_t>(refs.size());
+  h.attr_bytes = static_cast<uint32_t>(attr_bytes);
   h.n_hash = static_cast<uint32_t>(r.hash_ids.size());
   for (int i = 0; i < 4; ++i) h.len[i] = static_cast<uint32_t>(text[i]->size());
   char* p = bytes_.get();
@@ -67,8 +76,16 @@ void PackedRecord::pack(const LogRecord& r) {
     p += n;
   };
   for (const TextField* s : text) bytes(s->data(), s->size());
-  bytes(r.attrs_.data(), r.attrs_.size() * sizeof(Ref));
-  bytes(r.attr_text_.data(), r.attr_text_.size());
+  // The one copy of a borrowed value: from the reader's line into the block.
+  char* values = p + refs.size() * sizeof(PackedAttr);
+  uint32_t off = 0;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    std::string_view v = r.attrs_.value(i);
+    put(p, PackedAttr{refs[i].key, off, refs[i].len});
+    if (!v.empty()) std::memcpy(values + off, v.data(), v.size());
+    off += refs[i].len;
+  }
+  p = values + attr_bytes;
   bytes(r.hash_ids.data(), r.hash_ids.size() * sizeof(uint64_t));
 }
 
@@ -86,20 +103,24 @@ void PackedRecord::unpack(LogRecord* r) const {
   r->line = h.line;
   r->logged_cost_usd = h.logged_cost_usd;
   r->file = h.file;
-  // The text fields borrow the block: it stays put until this record is popped and replayed.
+  // The text fields and attribute values borrow the block: it stays put until this record is
+  // popped and replayed.
   TextField* text[4] = {&r->request_id, &r->tenant, &r->model, &r->status};
   for (int i = 0; i < 4; ++i) {
     text[i]->borrow(std::string_view(p, h.len[i]));
     p += h.len[i];
   }
   r->unindex_attrs();
-  r->attrs_.resize(h.n_attrs);
-  if (h.n_attrs) std::memcpy(r->attrs_.data(), p, h.n_attrs * sizeof(Ref));
-  p += h.n_attrs * sizeof(Ref);
-  r->attr_text_.clear();
-  r->attr_text_.append(p, h.attr_bytes);
-  p += h.attr_bytes;
-  for (size_t i = 0; i < h.n_attrs; ++i) r->index_attr(i);
+  r->attrs_.own.clear();
+  std::vector<Ref>& refs = r->attrs_.refs;
+  refs.resize(h.n_attrs);
+  const char* values = p + h.n_attrs * sizeof(PackedAttr);
+  for (size_t i = 0; i < h.n_attrs; ++i) {
+    const PackedAttr a = get<PackedAttr>(p);
+    refs[i] = Ref{values + a.off, a.key, 0, a.len};  // never null: borrowed
+    r->index_attr(i);
+  }
+  p = values + h.attr_bytes;
   r->hash_ids.resize(h.n_hash);
   if (h.n_hash) std::memcpy(r->hash_ids.data(), p, h.n_hash * sizeof(uint64_t));
 }
