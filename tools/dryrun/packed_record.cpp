@@ -36,6 +36,39 @@ T get(const char*& p) {
   return v;
 }
 
+// memcpy for the short strings of a record (attribute values are mostly a few bytes, model
+// names a few dozen): two overlapping loads and stores instead of a call into the library's
+// size dispatch.
+inline void copy_short(char* dst, const char* src, size_t n) {
+  if (n > 16) {
+    if (n > 32) {
+      std::memcpy(dst, src, n);
+      return;
+    }
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
 }  // namespace
 
 void PackedRecord::pack(const LogRecord& r) {
@@ -75,15 +108,22 @@ void PackedRecord::pack(const LogRecord& r) {
     if (n) std::memcpy(p, data, n);
     p += n;
   };
-  for (const TextField* s : text) bytes(s->data(), s->size());
-  // The one copy of a borrowed value: from the reader's line into the block.
-  char* values = p + refs.size() * sizeof(PackedAttr);
+  for (const TextField* s : text) {
+    copy_short(p, s->data(), s->size());
+    p += s->size();
+  }
+  // The one copy of a borrowed value: from the reader's line into the block. Locals, read once:
+  // the char stores below may alias anything, so members would be reloaded every value.
+  const Ref* ref = refs.data();
+  const size_t n_attrs = refs.size();
+  const char* own = r.attrs_.own.data();
+  char* values = p + n_attrs * sizeof(PackedAttr);
   uint32_t off = 0;
-  for (size_t i = 0; i < refs.size(); ++i) {
-    std::string_view v = r.attrs_.value(i);
-    put(p, PackedAttr{refs[i].key, off, refs[i].len});
-    if (!v.empty()) std::memcpy(values + off, v.data(), v.size());
-    off += refs[i].len;
+  for (size_t i = 0; i < n_attrs; ++i) {
+    const Ref a = ref[i];
+    put(p, PackedAttr{a.key, off, a.len});
+    copy_short(values + off, a.ptr ? a.ptr : own + a.off, a.len);
+    off += a.len;
   }
   p = values + attr_bytes;
   bytes(r.hash_ids.data(), r.hash_ids.size() * sizeof(uint64_t));

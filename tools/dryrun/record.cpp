@@ -36,6 +36,24 @@ void LogRecord::clear() {
   attrs_.own.clear();
 }
 
+void LogRecord::put_attr(uint32_t key, std::string_view value, bool borrow) {
+  if (key >= attrs_.pos.size() || attrs_.pos[key] == 0) {
+    borrow ? borrow_attr(key, value) : add_attr(key, value);
+    return;
+  }
+  AttrRef& a = attrs_.refs[attrs_.pos[key] - 1];
+  a.len = static_cast<uint32_t>(value.size());
+  if (borrow) {
+    a.ptr = value.data() ? value.data() : "";
+    a.off = 0;
+  } else {
+    // The old bytes stay unused in the buffer until clear(): replacing is rare (duplicate keys).
+    a.ptr = nullptr;
+    a.off = static_cast<uint32_t>(attrs_.own.size());
+    attrs_.own.append(value.data(), value.size());
+  }
+}
+
 void LogRecord::Attrs::copy_from(const Attrs& o) {
   // Built aside: o's borrowed values may be views of this record's own bytes.
   std::string text;

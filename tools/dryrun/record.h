@@ -120,13 +120,24 @@ struct LogRecord {
 
   void clear();
   // Sets `key` (replacing its value when present), copying the value.
-  void set_attr(uint32_t key, std::string_view value) { put_attr(key, value, false, true); }
+  void set_attr(uint32_t key, std::string_view value) { put_attr(key, value, false); }
   // Appends a copy without looking for an existing key (a reader that knows keys are distinct;
   // were a key repeated, the first value would win).
-  void add_attr(uint32_t key, std::string_view value) { put_attr(key, value, false, false); }
-  // Like set_attr / add_attr, borrowing the value's bytes (see the contract above).
-  void set_attr_borrowed(uint32_t key, std::string_view value) { put_attr(key, value, true, true); }
-  void borrow_attr(uint32_t key, std::string_view value) { put_attr(key, value, true, false); }
+  void add_attr(uint32_t key, std::string_view value) {
+    attrs_.refs.push_back(AttrRef{nullptr, key, static_cast<uint32_t>(attrs_.own.size()),
+                                  static_cast<uint32_t>(value.size())});
+    attrs_.own.append(value.data(), value.size());
+    index_attr(attrs_.refs.size() - 1);
+  }
+  // Like set_attr / add_attr, borrowing the value's bytes (see the contract above). Forced
+  // inline: the canonical reader borrows most values, and a call costs as much as the body.
+  void set_attr_borrowed(uint32_t key, std::string_view value) { put_attr(key, value, true); }
+  __attribute__((always_inline)) void borrow_attr(uint32_t key, std::string_view value) {
+    // ptr == null marks a value owned: a null view (a default string_view) borrows "" instead.
+    const char* p = value.data() ? value.data() : "";
+    attrs_.refs.push_back(AttrRef{p, key, 0, static_cast<uint32_t>(value.size())});
+    index_attr(attrs_.refs.size() - 1);
+  }
 
  private:
   friend class PackedRecord;
@@ -154,29 +165,7 @@ struct LogRecord {
       return std::string_view(a.ptr ? a.ptr : own.data() + a.off, a.len);
     }
   };
-  void put_attr(uint32_t key, std::string_view value, bool borrow, bool replace) {
-    // A null view (a default string_view) is stored as an owned empty value: ptr == null is
-    // what marks a value owned.
-    if (value.data() == nullptr) borrow = false;
-    if (replace && key < attrs_.pos.size() && attrs_.pos[key] != 0) {
-      set_ref(&attrs_.refs[attrs_.pos[key] - 1], value, borrow);
-      return;
-    }
-    attrs_.refs.push_back(AttrRef{nullptr, key, 0, 0});
-    set_ref(&attrs_.refs.back(), value, borrow);
-    index_attr(attrs_.refs.size() - 1);
-  }
-  void set_ref(AttrRef* a, std::string_view value, bool borrow) {
-    a->len = static_cast<uint32_t>(value.size());
-    if (borrow) {
-      a->ptr = value.data();
-      a->off = 0;
-    } else {
-      a->ptr = nullptr;
-      a->off = static_cast<uint32_t>(attrs_.own.size());
-      attrs_.own.append(value.data(), value.size());
-    }
-  }
+  void put_attr(uint32_t key, std::string_view value, bool borrow);  // set_attr*
   // Makes refs[i] findable by key unless an earlier attribute has that key.
   void index_attr(size_t i) {
     uint32_t key = attrs_.refs[i].key;
