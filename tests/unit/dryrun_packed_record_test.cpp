@@ -191,3 +191,31 @@ TEST_CASE("packing leaves replaced values behind and keeps repeated keys in orde
   CHECK(out.attr(2) == std::optional<std::string_view>("bcd"));
   CHECK(out.attr_value(2) == "a");
 }
+
+TEST_CASE("unpacking records with the same keys, other keys, the same keys in another order") {
+  // unpack keeps the lookup index when the key sequence is the one the record already holds.
+  auto make = [](std::initializer_list<std::pair<uint32_t, const char*>> kv) {
+    LogRecord r;
+    for (const auto& [k, v] : kv) r.add_attr(k, v);
+    return r;
+  };
+  const LogRecord recs[] = {
+      make({{0, "a"}, {1, "b"}, {2, "c"}}),
+      make({{0, "d"}, {1, "e"}, {2, "f"}}),            // same keys
+      make({{2, "g"}, {1, "h"}, {0, "i"}}),            // same keys, another order
+      make({{0, "j"}, {1, "k"}, {3, "l"}}),            // same count, another key
+      make({{0, "m"}, {0, "n"}, {3, "o"}}),            // a repeated key
+      make({{0, "p"}, {0, "q"}, {3, "r"}}),            // the same, repeated
+      make({{5, "s"}}),                                // fewer
+      make({}),                                        // none
+      make({{0, "t"}, {1, "u"}, {2, "v"}, {4, "w"}}),  // more
+  };
+  std::vector<PackedRecord> packed(std::size(recs));
+  for (size_t i = 0; i < std::size(recs); ++i) packed[i].pack(recs[i]);
+  LogRecord out;
+  for (size_t i = 0; i < std::size(recs); ++i) {
+    INFO("record " << i);
+    packed[i].unpack(&out);
+    check_same(recs[i], out);
+  }
+}

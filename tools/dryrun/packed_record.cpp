@@ -4,6 +4,7 @@
 // borrowed them), and the prefix-block hashes.
 #include "tools/dryrun/packed_record.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace tollgate::dryrun {
@@ -150,15 +151,31 @@ void PackedRecord::unpack(LogRecord* r) const {
     text[i]->borrow(std::string_view(p, h.len[i]));
     p += h.len[i];
   }
-  r->unindex_attrs();
   r->attrs_.own.clear();
   std::vector<Ref>& refs = r->attrs_.refs;
-  refs.resize(h.n_attrs);
   const char* values = p + h.n_attrs * sizeof(PackedAttr);
-  for (size_t i = 0; i < h.n_attrs; ++i) {
-    const PackedAttr a = get<PackedAttr>(p);
-    refs[i] = Ref{values + a.off, a.key, 0, a.len};  // never null: borrowed
-    r->index_attr(i);
+  // The lookup index depends only on the sequence of keys: when it is the one *r already holds
+  // (consecutive records of a log mostly carry the same attributes in the same order), the index
+  // stays as it is and only the views change.
+  bool same_keys = refs.size() == h.n_attrs;
+  for (size_t i = 0; same_keys && i < h.n_attrs; ++i) {
+    uint32_t key;
+    std::memcpy(&key, p + i * sizeof(PackedAttr) + offsetof(PackedAttr, key), sizeof key);
+    same_keys = refs[i].key == key;
+  }
+  if (same_keys) {
+    for (size_t i = 0; i < h.n_attrs; ++i) {
+      const PackedAttr a = get<PackedAttr>(p);
+      refs[i] = Ref{values + a.off, a.key, 0, a.len};  // never null: borrowed
+    }
+  } else {
+    r->unindex_attrs();
+    refs.resize(h.n_attrs);
+    for (size_t i = 0; i < h.n_attrs; ++i) {
+      const PackedAttr a = get<PackedAttr>(p);
+      refs[i] = Ref{values + a.off, a.key, 0, a.len};
+      r->index_attr(i);
+    }
   }
   p = values + h.attr_bytes;
   r->hash_ids.resize(h.n_hash);
