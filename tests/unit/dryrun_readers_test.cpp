@@ -484,3 +484,97 @@ TEST_CASE("canonical JSONL: text fields borrow the line only when it holds their
   CHECK(r.recs[1].model == "gpt-4o");
   CHECK(r.recs[1].status == "ok");
 }
+
+TEST_CASE("canonical JSONL: attribute values borrow the line only when it holds their bytes") {
+  // Escaped values are decoded into one scratch buffer in turn, so each must be copied before
+  // the next is decoded; plain values (strings, numbers, literals) are views of the line. The
+  // line is only valid until the next line is read: checked here right after next(), and the
+  // copies ReadAll keeps must own everything.
+  const std::string log =
+      "{\"ts\":1,\"in_tokens\":1,\"out_tokens\":2,\"attrs\":{\"task\":\"cl\\u0061ssify\","
+      "\"tier\":\"p\\tro\",\"note\":\"plain\",\"n\":42,\"flag\":true,\"gone\":null,\"e\":\"\"},"
+      "\"extra\":\"top\\u002dlevel\",\"extra2\":7}\n"
+      "{\"ts\":2,\"in_tokens\":1,\"out_tokens\":2,\"attrs\":{\"task\":\"chat\",\"tier\":\"pro\","
+      "\"note\":\"x\\\\y\",\"n\":-1.5e3,\"flag\":false,\"gone\":null,\"e\":\"\"},\"extra\":\"top\","
+      "\"extra2\":8}\n";
+  struct Want {
+    const char* key;
+    const char* value;  // null: absent
+    bool borrowed;
+  };
+  const std::vector<std::vector<Want>> want = {
+      {{"task", "classify", false},
+       {"tier", "p\tro", false},
+       {"note", "plain", true},
+       {"n", "42", true},
+       {"flag", "true", true},
+       {"gone", nullptr, false},
+       {"e", "", true},
+       {"extra", "top-level", false},
+       {"extra2", "7", true}},
+      {{"task", "chat", true},
+       {"tier", "pro", true},
+       {"note", "x\\y", false},
+       {"n", "-1.5e3", true},
+       {"flag", "false", true},
+       {"gone", nullptr, false},
+       {"e", "", true},
+       {"extra", "top", true},
+       {"extra2", "8", true}},
+  };
+  AttrKeys keys;
+  ReadStats stats;
+  ReaderOptions o{&keys, &stats, 0, "mem", 0};
+  std::string err;
+  auto reader = open_log_text(log, LogFormat::Canonical, o, &err);
+  REQUIRE(reader);
+  LogRecord rec;
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO("record " << i);
+    REQUIRE(reader->next(&rec));
+    for (const Want& w : want[i]) {
+      INFO(w.key);
+      std::optional<std::string_view> v = rec.attr(keys.intern(w.key));
+      if (!w.value) {
+        CHECK_FALSE(v.has_value());
+        continue;
+      }
+      REQUIRE(v.has_value());
+      CHECK(*v == w.value);
+      for (size_t a = 0; a < rec.attr_count(); ++a)
+        if (rec.attr_key(a) == keys.intern(w.key)) CHECK(rec.attr_borrowed(a) == w.borrowed);
+    }
+  }
+  CHECK_FALSE(reader->next(&rec));
+
+  ReadAll all = ReadAll::text(log, LogFormat::Canonical);
+  REQUIRE(all.recs.size() == 2);
+  for (size_t i = 0; i < want.size(); ++i) {
+    for (size_t a = 0; a < all.recs[i].attr_count(); ++a) CHECK_FALSE(all.recs[i].attr_borrowed(a));
+    for (const Want& w : want[i]) CHECK(all.attr(i, w.key) == (w.value ? w.value : "<unset>"));
+  }
+}
+
+TEST_CASE("readers that build their values copy them: CSV quoting, JSON formats") {
+  // Every value below is built by the reader (unquoted CSV fields, nlohmann strings, numbers
+  // formatted back to text): none may be a view, or it would dangle once the reader moves on.
+  auto check_owned = [](const char* text, LogFormat f, const char* key, const char* value) {
+    AttrKeys keys;
+    ReadStats stats;
+    ReaderOptions o{&keys, &stats, 0, "mem", 0};
+    std::string err;
+    auto reader = open_log_text(text, f, o, &err);
+    REQUIRE(reader);
+    LogRecord rec;
+    REQUIRE(reader->next(&rec));
+    INFO(text);
+    CHECK(rec.attr(keys.intern(key)) == std::optional<std::string_view>(value));
+    for (size_t a = 0; a < rec.attr_count(); ++a) CHECK_FALSE(rec.attr_borrowed(a));
+  };
+  check_owned("ts,in_tokens,out_tokens,kind\n1,10,1,\"a,\"\"b\"\"\"\n2,1,1,c\n", LogFormat::Csv,
+              "kind", "a,\"b\"");
+  check_owned("ts,in_tokens,out_tokens,kind\n1,10,1,plain\n", LogFormat::Csv, "kind", "plain");
+  check_owned(R"({"timestamp":1000,"input_length":10,"output_length":1,"x":"y"})"
+              "\n",
+              LogFormat::Mooncake, "x", "y");
+}

@@ -402,3 +402,41 @@ TEST_CASE("each side decodes inputs by its own schema; shared decoding counts wa
   CHECK(d2.changed == 0);
   CHECK(d2.warnings.begin()->second == 2);
 }
+
+TEST_CASE("attribute values outlive their line: the reorder window holds records read earlier") {
+  // Out-of-order records wait in the reorder window while later lines are read: meanwhile the
+  // reader's 1 MiB line buffer is compacted and refilled, and grown (moved) for the 1.5 MB line.
+  // An attribute still borrowed from its line when the record is replayed would read other bytes
+  // (or freed memory), and the tasks below would come out wrong.
+  Fixture f;
+  SideSpec base = f.side("default route strong\n");
+  SideSpec head = f.side("if task == classify route cheap\ndefault route strong\n");
+  const char* written[3] = {"cl\\u0061ssify", "chat", "qa"};  // one escaped, two plain
+  const size_t n = 3000;
+  std::string log;
+  for (size_t i = 0; i < n; ++i) {
+    // ts runs backwards within each block of 8 lines.
+    int64_t ts = 1700000000000 + static_cast<int64_t>(i ^ 7) * 1000;
+    size_t pad = i == 1500 ? (3u << 19) : 1000;
+    log += "{\"ts\":" + std::to_string(ts) +
+           ",\"tenant\":\"t\",\"in_tokens\":1000,\"out_tokens\":10,\"attrs\":{\"pad\":\"" +
+           std::string(pad, static_cast<char>('a' + i % 26)) + "\",\"task\":\"" + written[i % 3] +
+           "\"}}\n";
+  }
+  ReplayOptions o;
+  o.reorder_window = 64;
+  ReplayData d = f.run(base, head, log, o);
+  CHECK(d.records == n);
+  CHECK(d.late_records == 0);
+  REQUIRE(d.tasks.size() == 3);
+  for (size_t t = 0; t < d.tasks.size(); ++t) {
+    INFO(d.tasks[t]);
+    CHECK((d.tasks[t] == "classify" || d.tasks[t] == "chat" || d.tasks[t] == "qa"));
+    CHECK(d.head.by_task[t].requests == n / 3);
+  }
+  CHECK(d.changed == n / 3);
+  // head: classify on gpt-4o-mini 1000 x 1.5e-7 + 10 x 6e-7 = 0.000156, the rest on gpt-4o
+  // 1000 x 2.5e-6 + 10 x 1e-5 = 0.0026.
+  CHECK(d.head.spend == usd(1000 * 156000000LL + 2000 * 2600000000LL));
+  CHECK(d.base.spend == usd(3000 * 2600000000LL));
+}

@@ -1,8 +1,10 @@
 // PackedRecord (see packed_record.h). Layout: a fixed header of the numeric fields and the
-// lengths, then the four strings' bytes, the attribute references, the attribute text, and the
-// prefix-block hashes.
+// lengths, then the four strings' bytes, the attribute references (key, offset in the attribute
+// text, length), the attribute text (the values back to back, whether the record owned or
+// borrowed them), and the prefix-block hashes.
 #include "tools/dryrun/packed_record.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace tollgate::dryrun {
@@ -15,6 +17,10 @@ struct Header {
   double logged_cost_usd;
   uint32_t file, n_attrs, attr_bytes, n_hash;
   uint32_t len[4];  // request_id, tenant, model, status
+};
+
+struct PackedAttr {
+  uint32_t key, off, len;  // value = the attribute text [off, off + len)
 };
 
 template <typename T>
@@ -31,12 +37,49 @@ T get(const char*& p) {
   return v;
 }
 
+// memcpy for the short strings of a record (attribute values are mostly a few bytes, model
+// names a few dozen): two overlapping loads and stores instead of a call into the library's
+// size dispatch.
+inline void copy_short(char* dst, const char* src, size_t n) {
+  if (n > 16) {
+    if (n > 32) {
+      std::memcpy(dst, src, n);
+      return;
+    }
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
 }  // namespace
 
 void PackedRecord::pack(const LogRecord& r) {
   using Ref = LogRecord::AttrRef;
   const TextField* text[4] = {&r.request_id, &r.tenant, &r.model, &r.status};
-  size_t need = sizeof(Header) + r.attrs_.size() * sizeof(Ref) + r.attr_text_.size() +
+  const std::vector<Ref>& refs = r.attrs_.refs;
+  // Only the values: bytes of replaced values the record still holds are left behind.
+  size_t attr_bytes = 0;
+  for (const Ref& a : refs) attr_bytes += a.len;
+  size_t need = sizeof(Header) + refs.size() * sizeof(PackedAttr) + attr_bytes +
                 r.hash_ids.size() * sizeof(uint64_t);
   for (const TextField* s : text) need += s->size();
   if (need > capacity_) {
@@ -56,8 +99,8 @@ void PackedRecord::pack(const LogRecord& r) {
   h.line = r.line;
   h.logged_cost_usd = r.logged_cost_usd;
   h.file = r.file;
-  h.n_attrs = static_cast<uint32_t>(r.attrs_.size());
-  h.attr_bytes = static_cast<uint32_t>(r.attr_text_.size());
+  h.n_attrs = static_cast<uint32_t>(refs.size());
+  h.attr_bytes = static_cast<uint32_t>(attr_bytes);
   h.n_hash = static_cast<uint32_t>(r.hash_ids.size());
   for (int i = 0; i < 4; ++i) h.len[i] = static_cast<uint32_t>(text[i]->size());
   char* p = bytes_.get();
@@ -66,9 +109,24 @@ void PackedRecord::pack(const LogRecord& r) {
     if (n) std::memcpy(p, data, n);
     p += n;
   };
-  for (const TextField* s : text) bytes(s->data(), s->size());
-  bytes(r.attrs_.data(), r.attrs_.size() * sizeof(Ref));
-  bytes(r.attr_text_.data(), r.attr_text_.size());
+  for (const TextField* s : text) {
+    copy_short(p, s->data(), s->size());
+    p += s->size();
+  }
+  // The one copy of a borrowed value: from the reader's line into the block. Locals, read once:
+  // the char stores below may alias anything, so members would be reloaded every value.
+  const Ref* ref = refs.data();
+  const size_t n_attrs = refs.size();
+  const char* own = r.attrs_.own.data();
+  char* values = p + n_attrs * sizeof(PackedAttr);
+  uint32_t off = 0;
+  for (size_t i = 0; i < n_attrs; ++i) {
+    const Ref a = ref[i];
+    put(p, PackedAttr{a.key, off, a.len});
+    copy_short(values + off, a.ptr ? a.ptr : own + a.off, a.len);
+    off += a.len;
+  }
+  p = values + attr_bytes;
   bytes(r.hash_ids.data(), r.hash_ids.size() * sizeof(uint64_t));
 }
 
@@ -86,20 +144,40 @@ void PackedRecord::unpack(LogRecord* r) const {
   r->line = h.line;
   r->logged_cost_usd = h.logged_cost_usd;
   r->file = h.file;
-  // The text fields borrow the block: it stays put until this record is popped and replayed.
+  // The text fields and attribute values borrow the block: it stays put until this record is
+  // popped and replayed.
   TextField* text[4] = {&r->request_id, &r->tenant, &r->model, &r->status};
   for (int i = 0; i < 4; ++i) {
     text[i]->borrow(std::string_view(p, h.len[i]));
     p += h.len[i];
   }
-  r->unindex_attrs();
-  r->attrs_.resize(h.n_attrs);
-  if (h.n_attrs) std::memcpy(r->attrs_.data(), p, h.n_attrs * sizeof(Ref));
-  p += h.n_attrs * sizeof(Ref);
-  r->attr_text_.clear();
-  r->attr_text_.append(p, h.attr_bytes);
-  p += h.attr_bytes;
-  for (size_t i = 0; i < h.n_attrs; ++i) r->index_attr(i);
+  r->attrs_.own.clear();
+  std::vector<Ref>& refs = r->attrs_.refs;
+  const char* values = p + h.n_attrs * sizeof(PackedAttr);
+  // The lookup index depends only on the sequence of keys: when it is the one *r already holds
+  // (consecutive records of a log mostly carry the same attributes in the same order), the index
+  // stays as it is and only the views change.
+  bool same_keys = refs.size() == h.n_attrs;
+  for (size_t i = 0; same_keys && i < h.n_attrs; ++i) {
+    uint32_t key;
+    std::memcpy(&key, p + i * sizeof(PackedAttr) + offsetof(PackedAttr, key), sizeof key);
+    same_keys = refs[i].key == key;
+  }
+  if (same_keys) {
+    for (size_t i = 0; i < h.n_attrs; ++i) {
+      const PackedAttr a = get<PackedAttr>(p);
+      refs[i] = Ref{values + a.off, a.key, 0, a.len};  // never null: borrowed
+    }
+  } else {
+    r->unindex_attrs();
+    refs.resize(h.n_attrs);
+    for (size_t i = 0; i < h.n_attrs; ++i) {
+      const PackedAttr a = get<PackedAttr>(p);
+      refs[i] = Ref{values + a.off, a.key, 0, a.len};
+      r->index_attr(i);
+    }
+  }
+  p = values + h.attr_bytes;
   r->hash_ids.resize(h.n_hash);
   if (h.n_hash) std::memcpy(r->hash_ids.data(), p, h.n_hash * sizeof(uint64_t));
 }

@@ -13,10 +13,12 @@ namespace tollgate::dryrun {
 
 class PackedRecord {
  public:
-  // Replaces the contents with `rec` (keeping the block when it is large enough).
+  // Replaces the contents with `rec` (keeping the block when it is large enough), copying its
+  // text fields and attribute values whether rec owns or borrows them. rec must not borrow from
+  // this block (a record unpacked from it): the block is overwritten or freed meanwhile.
   void pack(const LogRecord& rec);
-  // Rebuilds the record into *out, reusing its storage. Its text fields borrow this block's
-  // bytes: they are valid until the next pack().
+  // Rebuilds the record into *out, reusing its storage. Its text fields and attribute values
+  // borrow this block's bytes: they are valid until the next pack() (or this is destroyed).
   void unpack(LogRecord* out) const;
   size_t size() const { return size_; }
   // Asks for the block's cache lines ahead of unpack().

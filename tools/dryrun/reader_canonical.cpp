@@ -76,8 +76,11 @@ Key classify(std::string_view k) {
 // Sets a record text field: a value without escapes is a view of the line itself, which the
 // field borrows (the line stays until the next call to next(); the replay packs the record
 // before that); a decoded value lives in the scanner's scratch and is copied.
+inline bool in_line(std::string_view v, std::string_view line) {
+  return v.data() >= line.data() && v.data() + v.size() <= line.data() + line.size();
+}
 inline void set_text(TextField* f, std::string_view v, std::string_view line) {
-  if (v.data() >= line.data() && v.data() + v.size() <= line.data() + line.size())
+  if (in_line(v, line))
     f->borrow(v);
   else
     f->assign(v.data(), v.size());
@@ -280,7 +283,14 @@ class CanonicalReader : public LogReader {
             } else {
               if (!s.scalar_text(&v, &scratch_)) return "bad attrs value";
               // attrs keys are distinct (a duplicate key would be kept twice; the first wins).
-              if (!is(v, "null")) r->add_attr(id, v);
+              // Like text fields, a value is borrowed from the line, or copied from the scratch
+              // (where the next escaped value will be decoded).
+              if (!is(v, "null")) {
+                if (in_line(v, line))
+                  r->borrow_attr(id, v);
+                else
+                  r->add_attr(id, v);
+              }
             }
           }
           break;
@@ -294,7 +304,10 @@ class CanonicalReader : public LogReader {
             if (!s.scalar_text(&v, &scratch_)) return "bad value";
             if (!is(v, "null")) {
               if (slot->id == kNoId) slot->id = o_.keys->intern(slot->name);
-              r->set_attr(slot->id, v);
+              if (in_line(v, line))
+                r->set_attr_borrowed(slot->id, v);
+              else
+                r->set_attr(slot->id, v);
             }
           }
           break;

@@ -32,20 +32,44 @@ void LogRecord::clear() {
   block_size = 512;
   logged_cost_usd = -1;
   unindex_attrs();
-  attrs_.clear();
-  attr_text_.clear();
+  attrs_.refs.clear();
+  attrs_.own.clear();
 }
 
-void LogRecord::set_attr(uint32_t key, std::string_view value) {
-  if (key < attr_pos_.size() && attr_pos_[key] != 0) {
-    // The old bytes stay unused in the buffer until clear(): replacing is rare (duplicate keys).
-    AttrRef& a = attrs_[attr_pos_[key] - 1];
-    a.off = static_cast<uint32_t>(attr_text_.size());
-    a.len = static_cast<uint32_t>(value.size());
-    attr_text_.append(value.data(), value.size());
+void LogRecord::put_attr(uint32_t key, std::string_view value, bool borrow) {
+  if (key >= attrs_.pos.size() || attrs_.pos[key] == 0) {
+    borrow ? borrow_attr(key, value) : add_attr(key, value);
     return;
   }
-  add_attr(key, value);
+  AttrRef& a = attrs_.refs[attrs_.pos[key] - 1];
+  a.len = static_cast<uint32_t>(value.size());
+  if (borrow) {
+    a.ptr = value.data() ? value.data() : "";
+    a.off = 0;
+  } else {
+    // The old bytes stay unused in the buffer until clear(): replacing is rare (duplicate keys).
+    a.ptr = nullptr;
+    a.off = static_cast<uint32_t>(attrs_.own.size());
+    attrs_.own.append(value.data(), value.size());
+  }
+}
+
+void LogRecord::Attrs::copy_from(const Attrs& o) {
+  // Built aside: o's borrowed values may be views of this record's own bytes.
+  std::string text;
+  std::vector<AttrRef> r(o.refs.size());
+  size_t bytes = 0;
+  for (const AttrRef& a : o.refs) bytes += a.len;
+  text.reserve(bytes);
+  for (size_t i = 0; i < r.size(); ++i) {
+    std::string_view v = o.value(i);
+    r[i] = AttrRef{nullptr, o.refs[i].key, static_cast<uint32_t>(text.size()),
+                   static_cast<uint32_t>(v.size())};
+    text.append(v.data(), v.size());
+  }
+  refs = std::move(r);
+  own = std::move(text);
+  pos = o.pos;
 }
 
 }  // namespace tollgate::dryrun

@@ -95,49 +95,87 @@ struct LogRecord {
   }
 
   // Attributes (task, tier, rag_tokens, ...): interned key, value text (strings unquoted,
-  // numbers and booleans as written). Values live back to back in one buffer, so a record is a
-  // few contiguous blocks however many attributes it has (the replay holds thousands of them).
-  size_t attr_count() const { return attrs_.size(); }
-  uint32_t attr_key(size_t i) const { return attrs_[i].key; }
-  std::string_view attr_value(size_t i) const {
-    return std::string_view(attr_text_.data() + attrs_[i].off, attrs_[i].len);
-  }
+  // numbers and booleans as written). Like a TextField, a value is owned or borrowed:
+  //  - add_attr / set_attr copy it into the record's attribute buffer (values live back to back
+  //    there, so a record is a few contiguous blocks however many attributes it has). Any bytes
+  //    will do: a temporary, a decoded JSON string, a number the reader formatted, a CSV field.
+  //  - borrow_attr / set_attr_borrowed keep a view. The lender must keep the bytes in place and
+  //    unchanged until the record is cleared or refilled (clear(), the reader's next next(),
+  //    PackedRecord::unpack into it): the line a reader hands out (LineReader::next keeps it
+  //    until its next call, and a reader returns the record before that) or a packed record in
+  //    the replay's reorder window. Never a reader's scratch that the next value reuses.
+  // Copying a record copies every value (borrowed ones become owned), so a copy never dangles.
+  // The replay packs each record before asking its reader for the next one (Stream::top).
+  size_t attr_count() const { return attrs_.refs.size(); }
+  uint32_t attr_key(size_t i) const { return attrs_.refs[i].key; }
+  std::string_view attr_value(size_t i) const { return attrs_.value(i); }
+  // True when the value of attribute i is a view of bytes the record does not own (tests).
+  bool attr_borrowed(size_t i) const { return attrs_.refs[i].ptr != nullptr; }
   // The value of `key`, or nullopt. O(1): a replay reads several attributes per record per side.
   std::optional<std::string_view> attr(uint32_t key) const {
-    if (key >= attr_pos_.size() || attr_pos_[key] == 0) return std::nullopt;
-    return attr_value(attr_pos_[key] - 1);
+    const std::vector<uint32_t>& pos = attrs_.pos;
+    if (key >= pos.size() || pos[key] == 0) return std::nullopt;
+    return attr_value(pos[key] - 1);
   }
 
   void clear();
-  // Sets `key` (replacing its value when present).
-  void set_attr(uint32_t key, std::string_view value);
-  // Appends without looking for an existing key (a reader that knows keys are distinct; were a
-  // key repeated, the first value would win).
+  // Sets `key` (replacing its value when present), copying the value.
+  void set_attr(uint32_t key, std::string_view value) { put_attr(key, value, false); }
+  // Appends a copy without looking for an existing key (a reader that knows keys are distinct;
+  // were a key repeated, the first value would win).
   void add_attr(uint32_t key, std::string_view value) {
-    attrs_.push_back(AttrRef{key, static_cast<uint32_t>(attr_text_.size()),
-                             static_cast<uint32_t>(value.size())});
-    attr_text_.append(value.data(), value.size());
-    index_attr(attrs_.size() - 1);
+    attrs_.refs.push_back(AttrRef{nullptr, key, static_cast<uint32_t>(attrs_.own.size()),
+                                  static_cast<uint32_t>(value.size())});
+    attrs_.own.append(value.data(), value.size());
+    index_attr(attrs_.refs.size() - 1);
+  }
+  // Like set_attr / add_attr, borrowing the value's bytes (see the contract above). Forced
+  // inline: the canonical reader borrows most values, and a call costs as much as the body.
+  void set_attr_borrowed(uint32_t key, std::string_view value) { put_attr(key, value, true); }
+  __attribute__((always_inline)) void borrow_attr(uint32_t key, std::string_view value) {
+    // ptr == null marks a value owned: a null view (a default string_view) borrows "" instead.
+    const char* p = value.data() ? value.data() : "";
+    attrs_.refs.push_back(AttrRef{p, key, 0, static_cast<uint32_t>(value.size())});
+    index_attr(attrs_.refs.size() - 1);
   }
 
  private:
   friend class PackedRecord;
   struct AttrRef {
-    uint32_t key, off, len;  // value = attr_text_[off, off + len)
+    const char* ptr;  // borrowed: the value's bytes; null when owned (then own[off, off + len))
+    uint32_t key, off, len;
   };
-  // Makes attrs_[i] findable by key unless an earlier attribute has that key.
+  // The attribute list. Copies own every value (what TextField's copy does for its bytes); there
+  // is no move, so a moved record copies too.
+  struct Attrs {
+    std::vector<AttrRef> refs;
+    std::string own;  // owned values back to back (a replaced one stays unused until clear())
+    // pos[key]: 1 + the index in refs of the attribute with that key, 0 when absent.
+    std::vector<uint32_t> pos;
+
+    Attrs() = default;
+    Attrs(const Attrs& o) { copy_from(o); }
+    Attrs& operator=(const Attrs& o) {
+      if (this != &o) copy_from(o);
+      return *this;
+    }
+    void copy_from(const Attrs& o);
+    std::string_view value(size_t i) const {
+      const AttrRef& a = refs[i];
+      return std::string_view(a.ptr ? a.ptr : own.data() + a.off, a.len);
+    }
+  };
+  void put_attr(uint32_t key, std::string_view value, bool borrow);  // set_attr*
+  // Makes refs[i] findable by key unless an earlier attribute has that key.
   void index_attr(size_t i) {
-    uint32_t key = attrs_[i].key;
-    if (key >= attr_pos_.size()) attr_pos_.resize(key + 1);
-    if (attr_pos_[key] == 0) attr_pos_[key] = static_cast<uint32_t>(i + 1);
+    uint32_t key = attrs_.refs[i].key;
+    if (key >= attrs_.pos.size()) attrs_.pos.resize(key + 1);
+    if (attrs_.pos[key] == 0) attrs_.pos[key] = static_cast<uint32_t>(i + 1);
   }
   void unindex_attrs() {
-    for (const AttrRef& a : attrs_) attr_pos_[a.key] = 0;
+    for (const AttrRef& a : attrs_.refs) attrs_.pos[a.key] = 0;
   }
-  std::vector<AttrRef> attrs_;
-  std::string attr_text_;
-  // attr_pos_[key]: 1 + the index in attrs_ of the attribute with that key, 0 when absent.
-  std::vector<uint32_t> attr_pos_;
+  Attrs attrs_;
 };
 
 }  // namespace tollgate::dryrun
