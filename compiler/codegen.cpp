@@ -273,6 +273,7 @@ void Emitter::begin_function(const char* name, bool is_entry) {
   tmp_len = B.CreateAlloca(i32_ty, nullptr, "tmp_len");
   tmp_f64 = B.CreateAlloca(f64_ty, nullptr, "tmp_f64");
   tmp_i64 = B.CreateAlloca(i64_ty, nullptr, "tmp_i64");
+  tmp_key = nullptr;
   st_denied = field_ptr(out, a.d_denied);
   st_route = field_ptr(out, a.d_route);
   st_reason = field_ptr(out, a.d_deny_reason);

@@ -23,7 +23,9 @@ namespace tollgate {
 // structs, so a layout change in request.hpp / decision.hpp / evaluator.h cannot silently break
 // the generated code.
 struct JitAbi {
-  uint64_t env_slots = 0;  // EvalEnv::slots
+  uint64_t env_slots = 0;                            // EvalEnv::slots
+  uint64_t env_spent_known = 0, env_spent_memo = 0;  // EvalEnv's per-decision spent memo
+  uint64_t scratch_used = 0, scratch_buf = 0;        // EvalScratch
   uint64_t slot_size = 0;
   uint64_t slot_i = 0, slot_str = 0, slot_len = 0, slot_str_id = 0, slot_set = 0;
   uint64_t d_denied = 0, d_route = 0, d_deny_reason = 0, d_max_out = 0, d_max_in = 0;

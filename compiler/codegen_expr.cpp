@@ -2,7 +2,8 @@
 // branches to the ErrSink of the nearest construct that handles errors (and/or absorb them, a rule
 // counts them), so the success path carries plain values and never tests error flags. Evaluation
 // order mirrors the interpreter (eval_support.h): strict operators evaluate every operand before
-// failing, which matters only when a later operand concatenates (scratch use is observable).
+// failing, which matters only when a later operand concatenates (scratch use is observable) or
+// reads a budget (the sequence of BudgetReader::spent calls is observable).
 #include <llvm/IR/CFG.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
@@ -177,9 +178,14 @@ void Emitter::init_enum_names() {
     for (const std::string& m : P.enums[e].members) enum_names[e].push_back(string_literal(m, -1));
 }
 
+// Effects later evaluation (or the host) can observe: string concatenation consumes the
+// per-decision scratch (exhaustion is an error), and a budget view may call BudgetReader::spent
+// (the sequence of calls must match the interpreter's, which evaluates every operand of a strict
+// operator even after an earlier one erred).
 bool Emitter::has_effects(const Expr& e) {
   if (e.kind == ExprKind::Binary && e.binary_op == BinaryOp::Add && e.type.kind == TypeKind::String)
     return true;
+  if (e.kind == ExprKind::Member) return true;
   if (e.kind == ExprKind::Name && e.ref == NameRef::Let && e.index >= 0 &&
       static_cast<size_t>(e.index) < P.lets.size()) {
     int8_t& memo = let_effects[static_cast<size_t>(e.index)];
@@ -254,8 +260,12 @@ std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink&
 
 Val Emitter::as_string(const Expr& e, const Val& v) {
   if (e.type.kind != TypeKind::Enum) return v;
-  const std::vector<Val>& names = enum_names.at(static_cast<size_t>(e.type.enum_id));
-  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v.v)) {
+  return enum_string(e.type.enum_id, v.v);
+}
+
+Val Emitter::enum_string(int32_t enum_id, Value* member) {
+  const std::vector<Val>& names = enum_names.at(static_cast<size_t>(enum_id));
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(member)) {
     uint64_t k = c->getZExtValue();
     if (k < names.size()) return names[k];
   }
@@ -263,7 +273,7 @@ Val Emitter::as_string(const Expr& e, const Val& v) {
   // tg_enum_name.
   Val r = string_literal("", -1);
   for (size_t k = names.size(); k-- > 0;) {
-    Value* is = B.CreateICmpEQ(v.v, i64(static_cast<int64_t>(k)));
+    Value* is = B.CreateICmpEQ(member, i64(static_cast<int64_t>(k)));
     r.ptr = B.CreateSelect(is, names[k].ptr, r.ptr);
     r.len = B.CreateSelect(is, names[k].len, r.len);
   }
@@ -594,13 +604,135 @@ int32_t Emitter::budget_index(const Expr& e) const {
   return -1;
 }
 
+// Budget views (tg_budget_view, inline): spent from the per-decision memo (EvalEnv::spent_known /
+// spent_memo) or, on a miss, the key from the preloaded key input and one tg_budget_spent call
+// (which fills the memo); then the limit (literal or input), then the view. Same order as
+// tg_budget_view: a key error skips spent(); a limit error comes after spent() was called.
 Val Emitter::lower_member(const Expr& e, ErrSink& err) {
   Val r;
-  Value* st = call_helper(
-      addr(&tg_budget_view), i32_ty, {ptr_ty, ptr_ty, i32_ty, i32_ty, ptr_ty},
-      {const_ptr(in.ctx), env, i32(budget_index(e)), i32(static_cast<int32_t>(e.member)), tmp_f64});
-  br_err_if(B.CreateICmpNE(st, i32(0)), err, "budget.ok");
-  r.v = B.CreateLoad(f64_ty, tmp_f64);
+  const int32_t b = budget_index(e);
+  const EvalContext& ctx = *in.ctx;
+  const size_t n_inputs = P.inputs.size();
+  const EvalContext::Budget* bd =
+      b >= 0 && static_cast<size_t>(b) < ctx.budgets.size() ? &ctx.budgets[b] : nullptr;
+  auto key_inline = [&](const EvalContext::Budget& d) {
+    if (d.key_slot < 0) return true;
+    if (static_cast<size_t>(d.key_slot) >= n_inputs) return false;
+    switch (d.key_type) {
+      case TypeKind::String:
+      case TypeKind::Bool:
+      case TypeKind::Int:
+      case TypeKind::Float:
+        return true;
+      case TypeKind::Enum:
+        return d.key_enum >= 0 && static_cast<size_t>(d.key_enum) < enum_names.size();
+      default:
+        return false;
+    }
+  };
+  auto limit_inline = [&](const EvalContext::Budget& d) {
+    return d.limit_slot < 0 || (static_cast<size_t>(d.limit_slot) < n_inputs &&
+                                (d.limit_type == TypeKind::Int || d.limit_type == TypeKind::Float));
+  };
+  if (!bd || !key_inline(*bd) || !limit_inline(*bd)) {
+    // Not expected for a checked program: the helper decides (and errs) exactly as before.
+    Value* st =
+        call_helper(addr(&tg_budget_view), i32_ty, {ptr_ty, ptr_ty, i32_ty, i32_ty, ptr_ty},
+                    {const_ptr(in.ctx), env, i32(b), i32(static_cast<int32_t>(e.member)), tmp_f64});
+    br_err_if(B.CreateICmpNE(st, i32(0)), err, "budget.ok");
+    r.v = B.CreateLoad(f64_ty, tmp_f64);
+    return r;
+  }
+  const JitAbi& a = in.abi;
+  BasicBlock* have = new_block("spent.have");
+  llvm::SmallVector<std::pair<Value*, BasicBlock*>, 2> spent_in;
+  if (b < EvalEnv::kSpentMemo) {
+    // Not invariant: tg_budget_spent fills the memo during the decision.
+    Value* known = B.CreateLoad(i32_ty, field_ptr(env, a.env_spent_known));
+    Value* hit = B.CreateICmpNE(B.CreateAnd(known, i32(static_cast<int32_t>(1u << b))), i32(0));
+    BasicBlock* hit_bb = new_block("spent.memo");
+    BasicBlock* miss_bb = new_block("spent.read");
+    B.CreateCondBr(hit, hit_bb, miss_bb);
+    B.SetInsertPoint(hit_bb);
+    Value* m =
+        B.CreateLoad(f64_ty, field_ptr(env, a.env_spent_memo + 8u * static_cast<uint64_t>(b)));
+    spent_in.push_back({m, hit_bb});
+    B.CreateBr(have);
+    B.SetInsertPoint(miss_bb);
+  }
+  // The key text (tg_budget_key).
+  Value* key_ptr = nullptr;
+  Value* key_len = nullptr;
+  if (bd->key_slot < 0) {
+    Val g = string_literal("", -1);
+    key_ptr = g.ptr;
+    key_len = g.len;
+  } else {
+    InputVal& iv = input(bd->key_slot);
+    if (!iv.has_default) br_err_if(B.CreateNot(iv.set), err, "key.set");
+    switch (bd->key_type) {
+      case TypeKind::String:
+        key_ptr = iv.val.ptr;
+        key_len = iv.val.len;
+        break;
+      case TypeKind::Enum: {
+        Val s = enum_string(bd->key_enum, iv.val.v);
+        key_ptr = s.ptr;
+        key_len = s.len;
+        break;
+      }
+      case TypeKind::Bool: {
+        Val t = string_literal("true", -1), f = string_literal("false", -1);
+        key_ptr = B.CreateSelect(iv.val.v, t.ptr, f.ptr);
+        key_len = B.CreateSelect(iv.val.v, t.len, f.len);
+        break;
+      }
+      default: {  // numbers: formatted on the stack by the same helper as tg_budget_key
+        if (!tmp_key) {
+          llvm::IRBuilderBase::InsertPointGuard guard(B);
+          B.SetInsertPoint(entry_term);
+          tmp_key = B.CreateAlloca(llvm::ArrayType::get(i8_ty, 32), nullptr, "tmp_key");
+        }
+        bool is_int = bd->key_type == TypeKind::Int;
+        key_ptr = tmp_key;
+        key_len = call_helper(is_int ? addr(&tg_budget_key_int) : addr(&tg_budget_key_float),
+                              i32_ty, {is_int ? i64_ty : f64_ty, ptr_ty}, {iv.val.v, tmp_key});
+        break;
+      }
+    }
+  }
+  Value* read =
+      call_helper(addr(&tg_budget_spent), f64_ty, {ptr_ty, ptr_ty, i32_ty, ptr_ty, i32_ty},
+                  {const_ptr(in.ctx), env, i32(b), key_ptr, key_len});
+  spent_in.push_back({read, B.GetInsertBlock()});
+  B.CreateBr(have);
+  B.SetInsertPoint(have);
+  auto* spent = B.CreatePHI(f64_ty, static_cast<unsigned>(spent_in.size()), "spent");
+  for (auto& [v, bb] : spent_in) spent->addIncoming(v, bb);
+  // The limit (tg_budget_limit), read after spent().
+  Value* limit = nullptr;
+  if (bd->limit_slot < 0) {
+    limit = f64(bd->limit_value);
+  } else {
+    InputVal& lv = input(bd->limit_slot);
+    if (!lv.has_default) br_err_if(B.CreateNot(lv.set), err, "limit.set");
+    limit = bd->limit_type == TypeKind::Float ? lv.val.v : B.CreateSIToFP(lv.val.v, f64_ty);
+  }
+  switch (e.member) {
+    case BudgetView::Spent:
+      r.v = spent;
+      break;
+    case BudgetView::Limit:
+      r.v = limit;
+      break;
+    case BudgetView::Remaining:
+      r.v = B.CreateFSub(limit, spent);
+      break;
+    case BudgetView::Ratio:
+      br_err_if(B.CreateFCmpOEQ(limit, f64(0.0)), err, "ratio.ok");
+      r.v = B.CreateFDiv(spent, limit);
+      break;
+  }
   return r;
 }
 
