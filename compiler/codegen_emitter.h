@@ -86,7 +86,13 @@ class Emitter {
   llvm::Value* load_bool(llvm::Value* p);
   void store_bool(llvm::Value* v, llvm::Value* p);
   void emit_finish();
-  std::vector<Val> eval_all(const std::vector<const Expr*>& ops, ErrSink& err);
+  std::vector<Val> eval_all(const std::vector<const Expr*>& ops, ErrSink& err,
+                            Val (Emitter::*eval)(const Expr&, ErrSink&) = &Emitter::expr);
+  size_t finite_size(const Expr& e) const;
+  std::vector<std::string> finite_table(const Expr& e) const;
+  Val finite_val(const Expr& e, ErrSink& err);
+  Val finite_result(const Expr& e, llvm::Value* idx);
+  llvm::Value* scratch_charge(llvm::Value* need, ErrSink& err);
   // Whether evaluating `e` has an effect later evaluation or the host can observe (string
   // concatenation: scratch use; budget views: spent() calls).
   bool has_effects(const Expr& e);

@@ -221,7 +221,8 @@ Val Emitter::merge_phi(const Val& ok, BasicBlock* ok_bb, BasicBlock* err_bb) {
 
 // Evaluates operands left to right; every operand is evaluated even after an earlier one erred
 // (the interpreter's strict order), and the error is raised once no later operand can observe it.
-std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink& err) {
+std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink& err,
+                                   Val (Emitter::*eval)(const Expr&, ErrSink&)) {
   std::vector<Val> vals;
   std::vector<bool> rest_effects(ops.size() + 1, false);
   for (size_t i = ops.size(); i-- > 0;)
@@ -229,7 +230,7 @@ std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink&
   Value* failed = nullptr;  // i1: an earlier operand erred (null: none could)
   for (size_t i = 0; i < ops.size(); ++i) {
     if (!rest_effects[i + 1]) {
-      Val v = expr(*ops[i], err);
+      Val v = (this->*eval)(*ops[i], err);
       if (failed) {
         br_err_if(failed, err, "ops.ok");
         failed = nullptr;
@@ -238,7 +239,7 @@ std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink&
       continue;
     }
     ErrSink local(F, "op.err");
-    Val v = expr(*ops[i], local);
+    Val v = (this->*eval)(*ops[i], local);
     if (!local.used()) {
       vals.push_back(v);
       continue;
@@ -495,6 +496,8 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
   if (op == BinaryOp::And || op == BinaryOp::Or) return lower_logic(e, err);
   const Expr& ea = *e.args[0];
   const Expr& eb = *e.args[1];
+  if (e.type.kind == TypeKind::String && op == BinaryOp::Add && finite_size(e) > 0)
+    return finite_result(e, finite_val(e, err).v);
   std::vector<Val> ops = eval_all({&ea, &eb}, err);
   const Val& a = ops[0];
   const Val& b = ops[1];
@@ -576,6 +579,129 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
                 : call_helper(addr(&fmod_helper), f64_ty, {f64_ty, f64_ty}, {fa, fb});
       break;
   }
+  return r;
+}
+
+// ---- concatenation of operands with a few values known at compile time ----------------------
+// `"tier:" + tier`: string literals and enum values (as member names), nested with `+`. Each
+// operand is a small table of constant strings plus an index; a `+` combines the tables (the
+// cross product) and charges the scratch exactly as tg_concat would (alen + blen bytes, the same
+// exhaustion error), but copies nothing: the result is the module constant of its combination.
+// Nothing needs results to live in the scratch (tags are copied into the Decision; comparisons
+// and later concatenations only read the bytes).
+
+namespace {
+constexpr size_t kFiniteConcatMax = 64;  // table entries
+}  // namespace
+
+// Entries of e's table (0: not such an expression, or too many). An enum has one entry per member
+// plus "" for an out-of-range member (as tg_enum_name reads it).
+size_t Emitter::finite_size(const Expr& e) const {
+  if (e.kind == ExprKind::StringLit) return 1;
+  if (e.type.kind == TypeKind::Enum) {
+    if (e.type.enum_id < 0 || static_cast<size_t>(e.type.enum_id) >= P.enums.size()) return 0;
+    size_t m = P.enums[static_cast<size_t>(e.type.enum_id)].members.size() + 1;
+    return m <= kFiniteConcatMax ? m : 0;
+  }
+  if (e.kind == ExprKind::Binary && e.binary_op == BinaryOp::Add &&
+      e.type.kind == TypeKind::String && e.args.size() == 2) {
+    size_t a = finite_size(*e.args[0]);
+    size_t b = a ? finite_size(*e.args[1]) : 0;
+    return a && b && a * b <= kFiniteConcatMax ? a * b : 0;
+  }
+  return 0;
+}
+
+// The constant strings of e's table (e has finite_size > 0), in index order.
+std::vector<std::string> Emitter::finite_table(const Expr& e) const {
+  if (e.kind == ExprKind::StringLit) return {e.str_value};
+  if (e.type.kind == TypeKind::Enum) {
+    std::vector<std::string> t = P.enums[static_cast<size_t>(e.type.enum_id)].members;
+    t.push_back("");
+    return t;
+  }
+  std::vector<std::string> a = finite_table(*e.args[0]), b = finite_table(*e.args[1]);
+  std::vector<std::string> t;
+  for (const std::string& x : a)
+    for (const std::string& y : b) t.push_back(x + y);
+  return t;
+}
+
+// Evaluates e (finite_size > 0) in the interpreter's order and returns its table index in v
+// (i64); `+` charges the scratch.
+Val Emitter::finite_val(const Expr& e, ErrSink& err) {
+  Val r;
+  if (e.kind == ExprKind::StringLit) {
+    r.v = i64(0);
+    return r;
+  }
+  if (e.type.kind == TypeKind::Enum) {
+    Val v = expr(e, err);
+    int64_t m = static_cast<int64_t>(P.enums[static_cast<size_t>(e.type.enum_id)].members.size());
+    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v.v)) {
+      uint64_t k = c->getZExtValue();
+      r.v = i64(k < static_cast<uint64_t>(m) ? static_cast<int64_t>(k) : m);
+      return r;
+    }
+    r.v = B.CreateSelect(B.CreateICmpULT(v.v, i64(m)), v.v, i64(m));
+    return r;
+  }
+  std::vector<Val> ops = eval_all({e.args[0].get(), e.args[1].get()}, err, &Emitter::finite_val);
+  size_t nb = finite_size(*e.args[1]);
+  Value* idx = B.CreateAdd(B.CreateMul(ops[0].v, i64(static_cast<int64_t>(nb))), ops[1].v);
+  // Charge len(table[idx]) = alen + blen, failing exactly when tg_concat fails.
+  std::vector<std::string> t = finite_table(e);
+  bool same = true;
+  for (const std::string& s : t) same &= s.size() == t[0].size();
+  Value* need;
+  if (same || llvm::isa<llvm::ConstantInt>(idx)) {
+    size_t k = same ? 0 : llvm::cast<llvm::ConstantInt>(idx)->getZExtValue();
+    need = i32(static_cast<int32_t>(t.at(k).size()));
+  } else {
+    std::vector<llvm::Constant*> lens;
+    for (const std::string& s : t) lens.push_back(B.getInt32(static_cast<uint32_t>(s.size())));
+    auto* ty = llvm::ArrayType::get(i32_ty, lens.size());
+    auto* gv = new llvm::GlobalVariable(M, ty, true, llvm::GlobalValue::PrivateLinkage,
+                                        llvm::ConstantArray::get(ty, lens), "concat.lens");
+    need = B.CreateLoad(i32_ty, B.CreateInBoundsGEP(ty, gv, {i64(0), idx}));
+  }
+  scratch_charge(need, err);
+  r.v = idx;
+  return r;
+}
+
+// used + need <= kScratchBytes, else an error (tg_concat's test); then used += need. `need` is i32.
+Value* Emitter::scratch_charge(Value* need, ErrSink& err) {
+  Value* used_p = field_ptr(scratch, in.abi.scratch_used);
+  Value* used = B.CreateLoad(i32_ty, used_p);
+  Value* avail = B.CreateSub(i32(static_cast<int32_t>(kScratchBytes)), used);
+  br_err_if(B.CreateICmpUGT(need, avail), err, "concat.ok");
+  B.CreateStore(B.CreateAdd(used, need), used_p);
+  return used;
+}
+
+// The string at index `idx` of e's table.
+Val Emitter::finite_result(const Expr& e, Value* idx) {
+  std::vector<std::string> t = finite_table(e);
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(idx)) {
+    Val r = string_literal(t.at(c->getZExtValue()), -1);
+    return r;
+  }
+  std::vector<llvm::Constant*> ptrs, lens;
+  for (const std::string& s : t) {
+    ptrs.push_back(llvm::cast<llvm::Constant>(string_literal(s, -1).ptr));
+    lens.push_back(B.getInt32(static_cast<uint32_t>(s.size())));
+  }
+  auto* pty = llvm::ArrayType::get(ptr_ty, ptrs.size());
+  auto* lty = llvm::ArrayType::get(i32_ty, lens.size());
+  auto* pg = new llvm::GlobalVariable(M, pty, true, llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(pty, ptrs), "concat.strs");
+  auto* lg = new llvm::GlobalVariable(M, lty, true, llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(lty, lens), "concat.strlens");
+  Val r;
+  r.ptr = B.CreateLoad(ptr_ty, B.CreateInBoundsGEP(pty, pg, {i64(0), idx}));
+  r.len = B.CreateLoad(i32_ty, B.CreateInBoundsGEP(lty, lg, {i64(0), idx}));
+  r.id = i32(-1);
   return r;
 }
 

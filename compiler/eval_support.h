@@ -12,8 +12,12 @@
 //    clamp(x, lo, hi) = x < lo ? lo : (x > hi ? hi : x); all in int when every arg is int, else
 //    in double.
 //  * A `let` is evaluated at each use (no memoisation); its scratch use repeats accordingly.
-//  * Every string `+` calls tg_concat, including literal + literal (no constant folding), because
-//    scratch exhaustion is observable as an evaluation error.
+//  * Every string `+` consumes alen + blen bytes of the per-decision scratch and fails exactly
+//    when tg_concat would, including literal + literal (no constant folding), because scratch
+//    exhaustion is observable as an evaluation error. The JIT charges the scratch inline; when
+//    every operand is a literal or an enum (`"tier:" + tier`, nested) it copies nothing and
+//    yields a precomputed module constant instead (nothing needs results to live in the
+//    scratch: tags are copied into the Decision).
 //  * Reading an input: slot.set ? slot value : (has default ? default : error); see tg_read_input.
 //  * A budget view: spent from the per-decision memo (EvalEnv::spent_known) if present, else the
 //    key (an error here skips spent()), then BudgetReader::spent via tg_budget_spent (which fills

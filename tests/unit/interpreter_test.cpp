@@ -1094,3 +1094,33 @@ default route a
                            {"global", ""}}));
 }
 
+TEST_CASE("concat of literals and enums charges the scratch to the exact byte") {
+  // 1019 + len(tier) bytes, then 2, then 0, then 1 + len(tier): with tier = pro the first three
+  // fill the 1024 bytes exactly and the last one errs; with free the second one errs too.
+  Policy p = compile(with_routes(R"(
+policy boundary
+input { tier: enum(free, pro) }
+if ")" + std::string(1019, 'z') + R"(" + tier == "" tag "never"
+if true tag "a" + "b"
+if true tag "" + ""
+if true tag "c" + tier
+if true tag "d"
+default route a
+)"));
+  Decision d = run(p, {{"tier", "pro"}});
+  CHECK(d.errors == 1);
+  CHECK(d.first_error_rule == 3);
+  REQUIRE(d.tag_count == 3);
+  CHECK(d.tag(0) == "ab");
+  CHECK(d.tag(1).empty());
+  CHECK(d.tag(2) == "d");
+  d = run(p, {{"tier", "free"}});
+  CHECK(d.errors == 2);
+  CHECK(d.first_error_rule == 1);
+  REQUIRE(d.tag_count == 2);
+  CHECK(d.tag(0).empty());
+  // tier unset: the first and the fourth rule err on the input, so "ab" fits.
+  d = run(p, {});
+  CHECK(d.errors == 2);
+  CHECK(d.has_tag("ab"));
+}
