@@ -31,6 +31,7 @@ struct JitAbi {
   uint64_t d_denied = 0, d_route = 0, d_deny_reason = 0, d_max_out = 0, d_max_in = 0;
   uint64_t d_retry = 0, d_backoff = 0, d_rag = 0, d_top_k = 0, d_cache = 0;
   uint64_t d_rule = 0, d_errors = 0, d_first_error_rule = 0;
+  uint64_t d_tag_count = 0, d_tags_dropped = 0, d_tag_end = 0, d_tag_buf = 0;
 };
 JitAbi jit_abi();
 

@@ -86,6 +86,7 @@ class Emitter {
   llvm::Value* load_bool(llvm::Value* p);
   void store_bool(llvm::Value* v, llvm::Value* p);
   void emit_finish();
+  void emit_add_tag(llvm::Value* ptr, llvm::Value* len);
   std::vector<Val> eval_all(const std::vector<const Expr*>& ops, ErrSink& err,
                             Val (Emitter::*eval)(const Expr&, ErrSink&) = &Emitter::expr);
   size_t finite_size(const Expr& e) const;
