@@ -103,7 +103,8 @@ int32_t tg_budget_limit(const tollgate::EvalContext* ctx, const tollgate::Slot* 
                         int32_t budget, double* out);
 // Budget view (view = tollgate::BudgetView as int): spent = reader->spent(info, key, now) or 0
 // without a reader; limit; remaining = limit - spent; ratio = spent / limit (error if limit == 0).
-// Both key and limit are resolved first (either failing is an error) for every view.
+// Every view resolves spent (the memo, else the key and tg_budget_spent) and then the limit;
+// either failing is an error, whichever view was asked for.
 int32_t tg_budget_view(const tollgate::EvalContext* ctx, const tollgate::EvalEnv* env,
                        int32_t budget, int32_t view, double* out);
 
