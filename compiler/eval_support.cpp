@@ -57,6 +57,24 @@ bool is_int_literal(const Expr& e) {
          e.args[0]->kind == ExprKind::IntLit;
 }
 
+// tg_budget_spent's body, inlined into tg_budget_view too (the interpreter's path).
+inline double budget_spent(const EvalContext* ctx, const EvalEnv* env, int32_t budget,
+                           const char* key, uint32_t len) {
+  double spent = 0;
+  if (env->budgets) {
+    const BudgetInfo& info =
+        env->budget_infos && static_cast<size_t>(budget) < env->budget_infos->size()
+            ? (*env->budget_infos)[budget]
+            : ctx->tables.budgets[budget];
+    spent = env->budgets->spent(info, std::string_view(key, len), env->now_ms);
+  }
+  if (budget < EvalEnv::kSpentMemo) {
+    env->spent_memo[budget] = spent;
+    env->spent_known |= 1u << budget;
+  }
+  return spent;
+}
+
 }  // namespace
 
 std::unique_ptr<EvalContext> make_eval_context(const Program& program, const PolicyTables& tables) {
@@ -210,19 +228,7 @@ uint32_t tg_budget_key_float(double v, char* buf) {
 
 double tg_budget_spent(const EvalContext* ctx, const tollgate::EvalEnv* env, int32_t budget,
                        const char* key, uint32_t len) {
-  double spent = 0;
-  if (env->budgets) {
-    const tollgate::BudgetInfo& info =
-        env->budget_infos && static_cast<size_t>(budget) < env->budget_infos->size()
-            ? (*env->budget_infos)[budget]
-            : ctx->tables.budgets[budget];
-    spent = env->budgets->spent(info, std::string_view(key, len), env->now_ms);
-  }
-  if (budget < tollgate::EvalEnv::kSpentMemo) {
-    env->spent_memo[budget] = spent;
-    env->spent_known |= 1u << budget;
-  }
-  return spent;
+  return tollgate::budget_spent(ctx, env, budget, key, len);
 }
 
 int32_t tg_budget_view(const EvalContext* ctx, const tollgate::EvalEnv* env, int32_t budget,
@@ -249,7 +255,7 @@ int32_t tg_budget_view(const EvalContext* ctx, const tollgate::EvalEnv* env, int
         env->key_memo_len = len;
       }
     }
-    spent = tg_budget_spent(ctx, env, budget, key, len);
+    spent = tollgate::budget_spent(ctx, env, budget, key, len);
   }
   double limit;
   if (tg_budget_limit(ctx, env->slots, budget, &limit)) return 1;
