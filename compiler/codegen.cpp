@@ -7,6 +7,8 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <cstring>
+
 #include "compiler/codegen_emitter.h"
 #include "compiler/eval_support.h"
 
@@ -185,8 +187,7 @@ void Emitter::emit_action(const Rule& r, const Action& a, Value* chooses_route) 
       if (!a.arg) break;
       ErrSink err(F, "tag.err");
       Val v = as_string(*a.arg, expr(*a.arg, err));
-      call_helper(reinterpret_cast<uintptr_t>(&tg_add_tag), B.getVoidTy(), {ptr_ty, ptr_ty, i32_ty},
-                  {out, v.ptr, v.len});
+      emit_add_tag(v.ptr, v.len);
       finish_err(err);
       break;
     }
@@ -273,6 +274,7 @@ void Emitter::begin_function(const char* name, bool is_entry) {
   tmp_len = B.CreateAlloca(i32_ty, nullptr, "tmp_len");
   tmp_f64 = B.CreateAlloca(f64_ty, nullptr, "tmp_f64");
   tmp_i64 = B.CreateAlloca(i64_ty, nullptr, "tmp_i64");
+  tmp_key = nullptr;
   st_denied = field_ptr(out, a.d_denied);
   st_route = field_ptr(out, a.d_route);
   st_reason = field_ptr(out, a.d_deny_reason);
@@ -290,6 +292,53 @@ void Emitter::begin_function(const char* name, bool is_entry) {
   slots = nullptr;
   inputs.assign(P.inputs.size(), InputVal{});
   B.SetInsertPoint(body);
+}
+
+// Decision::add_tag (tg_add_tag), inlined: append when both the count and the bytes fit, else
+// count the tag as dropped. Short constant-length tags are copied with inline stores; the rest
+// call memcpy by address (no symbol for the JIT linker to resolve).
+void Emitter::emit_add_tag(Value* ptr, Value* len) {
+  const JitAbi& a = in.abi;
+  llvm::Type* i16_ty = B.getInt16Ty();
+  Value* count_p = field_ptr(out, a.d_tag_count);
+  Value* count = B.CreateLoad(i8_ty, count_p);
+  Value* count64 = B.CreateZExt(count, i64_ty);
+  Value* any = B.CreateICmpNE(count, B.getInt8(0));
+  // start = count == 0 ? 0 : tag_end[count - 1] (tag_end[0] is read, unused, when count == 0).
+  Value* prev_idx = B.CreateSelect(any, B.CreateSub(count64, i64(1)), i64(0));
+  Value* prev =
+      B.CreateLoad(i16_ty, B.CreateInBoundsGEP(i8_ty, out,
+                                               B.CreateAdd(i64(static_cast<int64_t>(a.d_tag_end)),
+                                                           B.CreateMul(prev_idx, i64(2)))));
+  Value* start = B.CreateSelect(any, B.CreateZExt(prev, i64_ty), i64(0));
+  Value* end = B.CreateAdd(start, B.CreateZExt(len, i64_ty));
+  Value* full = B.CreateOr(B.CreateICmpUGE(count, B.getInt8(Decision::kMaxTags)),
+                           B.CreateICmpUGT(end, i64(Decision::kTagBytes)));
+  BasicBlock* drop = new_block("tag.drop");
+  BasicBlock* keep = new_block("tag.keep");
+  BasicBlock* done = new_block("tag.done");
+  B.CreateCondBr(full, drop, keep);
+  B.SetInsertPoint(drop);
+  Value* dropped_p = field_ptr(out, a.d_tags_dropped);
+  B.CreateStore(B.CreateAdd(B.CreateLoad(i16_ty, dropped_p), B.getInt16(1)), dropped_p);
+  B.CreateBr(done);
+  B.SetInsertPoint(keep);
+  Value* dst =
+      B.CreateInBoundsGEP(i8_ty, out, B.CreateAdd(i64(static_cast<int64_t>(a.d_tag_buf)), start));
+  auto* clen = llvm::dyn_cast<llvm::ConstantInt>(len);
+  if (clen && clen->getZExtValue() <= 32) {
+    if (!clen->isZero()) B.CreateMemCpy(dst, llvm::MaybeAlign(1), ptr, llvm::MaybeAlign(1), clen);
+  } else {
+    call_helper(reinterpret_cast<uintptr_t>(&std::memcpy), ptr_ty, {ptr_ty, ptr_ty, i64_ty},
+                {dst, ptr, B.CreateZExt(len, i64_ty)});
+  }
+  B.CreateStore(B.CreateTrunc(end, i16_ty),
+                B.CreateInBoundsGEP(i8_ty, out,
+                                    B.CreateAdd(i64(static_cast<int64_t>(a.d_tag_end)),
+                                                B.CreateMul(count64, i64(2)))));
+  B.CreateStore(B.CreateAdd(count, B.getInt8(1)), count_p);
+  B.CreateBr(done);
+  B.SetInsertPoint(done);
 }
 
 // tg_finish, inlined: "no route", then `on_error deny`.

@@ -23,12 +23,15 @@ namespace tollgate {
 // structs, so a layout change in request.hpp / decision.hpp / evaluator.h cannot silently break
 // the generated code.
 struct JitAbi {
-  uint64_t env_slots = 0;  // EvalEnv::slots
+  uint64_t env_slots = 0;                            // EvalEnv::slots
+  uint64_t env_spent_known = 0, env_spent_memo = 0;  // EvalEnv's per-decision spent memo
+  uint64_t scratch_used = 0, scratch_buf = 0;        // EvalScratch
   uint64_t slot_size = 0;
   uint64_t slot_i = 0, slot_str = 0, slot_len = 0, slot_str_id = 0, slot_set = 0;
   uint64_t d_denied = 0, d_route = 0, d_deny_reason = 0, d_max_out = 0, d_max_in = 0;
   uint64_t d_retry = 0, d_backoff = 0, d_rag = 0, d_top_k = 0, d_cache = 0;
   uint64_t d_rule = 0, d_errors = 0, d_first_error_rule = 0;
+  uint64_t d_tag_count = 0, d_tags_dropped = 0, d_tag_end = 0, d_tag_buf = 0;
 };
 JitAbi jit_abi();
 

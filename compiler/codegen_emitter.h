@@ -51,9 +51,6 @@ struct InputVal {
   bool has_default = false;
 };
 
-// Whether evaluating an expression has an effect later evaluation can observe: only string
-// concatenation (it consumes the per-decision scratch space, whose exhaustion is an error).
-
 class Emitter {
  public:
   Emitter(llvm::LLVMContext& ctx, llvm::Module& mod, const CodegenInput& in);
@@ -65,6 +62,8 @@ class Emitter {
   Val expr(const Expr& e, ErrSink& err);
   // A string view of a string or enum value (enum -> member name).
   Val as_string(const Expr& e, const Val& v);
+  // The member name of enum `enum_id`'s member `member` (i64); out of range reads "".
+  Val enum_string(int32_t enum_id, llvm::Value* member);
 
  private:
   friend struct ExprLowering;
@@ -87,7 +86,16 @@ class Emitter {
   llvm::Value* load_bool(llvm::Value* p);
   void store_bool(llvm::Value* v, llvm::Value* p);
   void emit_finish();
-  std::vector<Val> eval_all(const std::vector<const Expr*>& ops, ErrSink& err);
+  void emit_add_tag(llvm::Value* ptr, llvm::Value* len);
+  std::vector<Val> eval_all(const std::vector<const Expr*>& ops, ErrSink& err,
+                            Val (Emitter::*eval)(const Expr&, ErrSink&) = &Emitter::expr);
+  size_t finite_size(const Expr& e) const;
+  std::vector<std::string> finite_table(const Expr& e) const;
+  Val finite_val(const Expr& e, ErrSink& err);
+  Val finite_result(const Expr& e, llvm::Value* idx);
+  llvm::Value* scratch_charge(llvm::Value* need, ErrSink& err);
+  // Whether evaluating `e` has an effect later evaluation or the host can observe (string
+  // concatenation: scratch use; budget views: spent() calls).
   bool has_effects(const Expr& e);
   Val merge_phi(const Val& ok, llvm::BasicBlock* ok_bb, llvm::BasicBlock* err_bb);
   llvm::Value* call_helper(uint64_t addr, llvm::Type* ret, llvm::ArrayRef<llvm::Type*> params,
@@ -158,6 +166,7 @@ class Emitter {
   llvm::Value* tmp_len = nullptr;
   llvm::Value* tmp_f64 = nullptr;
   llvm::Value* tmp_i64 = nullptr;
+  llvm::Value* tmp_key = nullptr;   // [32 x i8] for number budget keys, created on first use
   std::vector<int8_t> let_effects;  // -1 unknown, 0/1
   std::unordered_map<std::string, llvm::Value*> str_cache;
   std::vector<int> let_depth;  // recursion guard for lets

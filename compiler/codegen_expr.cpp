@@ -2,7 +2,8 @@
 // branches to the ErrSink of the nearest construct that handles errors (and/or absorb them, a rule
 // counts them), so the success path carries plain values and never tests error flags. Evaluation
 // order mirrors the interpreter (eval_support.h): strict operators evaluate every operand before
-// failing, which matters only when a later operand concatenates (scratch use is observable).
+// failing, which matters only when a later operand concatenates (scratch use is observable) or
+// reads a budget (the sequence of BudgetReader::spent calls is observable).
 #include <llvm/IR/CFG.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
@@ -177,9 +178,14 @@ void Emitter::init_enum_names() {
     for (const std::string& m : P.enums[e].members) enum_names[e].push_back(string_literal(m, -1));
 }
 
+// Effects later evaluation (or the host) can observe: string concatenation consumes the
+// per-decision scratch (exhaustion is an error), and a budget view may call BudgetReader::spent
+// (the sequence of calls must match the interpreter's, which evaluates every operand of a strict
+// operator even after an earlier one erred).
 bool Emitter::has_effects(const Expr& e) {
   if (e.kind == ExprKind::Binary && e.binary_op == BinaryOp::Add && e.type.kind == TypeKind::String)
     return true;
+  if (e.kind == ExprKind::Member) return true;
   if (e.kind == ExprKind::Name && e.ref == NameRef::Let && e.index >= 0 &&
       static_cast<size_t>(e.index) < P.lets.size()) {
     int8_t& memo = let_effects[static_cast<size_t>(e.index)];
@@ -215,7 +221,8 @@ Val Emitter::merge_phi(const Val& ok, BasicBlock* ok_bb, BasicBlock* err_bb) {
 
 // Evaluates operands left to right; every operand is evaluated even after an earlier one erred
 // (the interpreter's strict order), and the error is raised once no later operand can observe it.
-std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink& err) {
+std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink& err,
+                                   Val (Emitter::*eval)(const Expr&, ErrSink&)) {
   std::vector<Val> vals;
   std::vector<bool> rest_effects(ops.size() + 1, false);
   for (size_t i = ops.size(); i-- > 0;)
@@ -223,7 +230,7 @@ std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink&
   Value* failed = nullptr;  // i1: an earlier operand erred (null: none could)
   for (size_t i = 0; i < ops.size(); ++i) {
     if (!rest_effects[i + 1]) {
-      Val v = expr(*ops[i], err);
+      Val v = (this->*eval)(*ops[i], err);
       if (failed) {
         br_err_if(failed, err, "ops.ok");
         failed = nullptr;
@@ -232,7 +239,7 @@ std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink&
       continue;
     }
     ErrSink local(F, "op.err");
-    Val v = expr(*ops[i], local);
+    Val v = (this->*eval)(*ops[i], local);
     if (!local.used()) {
       vals.push_back(v);
       continue;
@@ -254,8 +261,12 @@ std::vector<Val> Emitter::eval_all(const std::vector<const Expr*>& ops, ErrSink&
 
 Val Emitter::as_string(const Expr& e, const Val& v) {
   if (e.type.kind != TypeKind::Enum) return v;
-  const std::vector<Val>& names = enum_names.at(static_cast<size_t>(e.type.enum_id));
-  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v.v)) {
+  return enum_string(e.type.enum_id, v.v);
+}
+
+Val Emitter::enum_string(int32_t enum_id, Value* member) {
+  const std::vector<Val>& names = enum_names.at(static_cast<size_t>(enum_id));
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(member)) {
     uint64_t k = c->getZExtValue();
     if (k < names.size()) return names[k];
   }
@@ -263,7 +274,7 @@ Val Emitter::as_string(const Expr& e, const Val& v) {
   // tg_enum_name.
   Val r = string_literal("", -1);
   for (size_t k = names.size(); k-- > 0;) {
-    Value* is = B.CreateICmpEQ(v.v, i64(static_cast<int64_t>(k)));
+    Value* is = B.CreateICmpEQ(member, i64(static_cast<int64_t>(k)));
     r.ptr = B.CreateSelect(is, names[k].ptr, r.ptr);
     r.len = B.CreateSelect(is, names[k].len, r.len);
   }
@@ -485,6 +496,8 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
   if (op == BinaryOp::And || op == BinaryOp::Or) return lower_logic(e, err);
   const Expr& ea = *e.args[0];
   const Expr& eb = *e.args[1];
+  if (e.type.kind == TypeKind::String && op == BinaryOp::Add && finite_size(e) > 0)
+    return finite_result(e, finite_val(e, err).v);
   std::vector<Val> ops = eval_all({&ea, &eb}, err);
   const Val& a = ops[0];
   const Val& b = ops[1];
@@ -569,6 +582,129 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
   return r;
 }
 
+// ---- concatenation of operands with a few values known at compile time ----------------------
+// `"tier:" + tier`: string literals and enum values (as member names), nested with `+`. Each
+// operand is a small table of constant strings plus an index; a `+` combines the tables (the
+// cross product) and charges the scratch exactly as tg_concat would (alen + blen bytes, the same
+// exhaustion error), but copies nothing: the result is the module constant of its combination.
+// Nothing needs results to live in the scratch (tags are copied into the Decision; comparisons
+// and later concatenations only read the bytes).
+
+namespace {
+constexpr size_t kFiniteConcatMax = 64;  // table entries
+}  // namespace
+
+// Entries of e's table (0: not such an expression, or too many). An enum has one entry per member
+// plus "" for an out-of-range member (as tg_enum_name reads it).
+size_t Emitter::finite_size(const Expr& e) const {
+  if (e.kind == ExprKind::StringLit) return 1;
+  if (e.type.kind == TypeKind::Enum) {
+    if (e.type.enum_id < 0 || static_cast<size_t>(e.type.enum_id) >= P.enums.size()) return 0;
+    size_t m = P.enums[static_cast<size_t>(e.type.enum_id)].members.size() + 1;
+    return m <= kFiniteConcatMax ? m : 0;
+  }
+  if (e.kind == ExprKind::Binary && e.binary_op == BinaryOp::Add &&
+      e.type.kind == TypeKind::String && e.args.size() == 2) {
+    size_t a = finite_size(*e.args[0]);
+    size_t b = a ? finite_size(*e.args[1]) : 0;
+    return a && b && a * b <= kFiniteConcatMax ? a * b : 0;
+  }
+  return 0;
+}
+
+// The constant strings of e's table (e has finite_size > 0), in index order.
+std::vector<std::string> Emitter::finite_table(const Expr& e) const {
+  if (e.kind == ExprKind::StringLit) return {e.str_value};
+  if (e.type.kind == TypeKind::Enum) {
+    std::vector<std::string> t = P.enums[static_cast<size_t>(e.type.enum_id)].members;
+    t.push_back("");
+    return t;
+  }
+  std::vector<std::string> a = finite_table(*e.args[0]), b = finite_table(*e.args[1]);
+  std::vector<std::string> t;
+  for (const std::string& x : a)
+    for (const std::string& y : b) t.push_back(x + y);
+  return t;
+}
+
+// Evaluates e (finite_size > 0) in the interpreter's order and returns its table index in v
+// (i64); `+` charges the scratch.
+Val Emitter::finite_val(const Expr& e, ErrSink& err) {
+  Val r;
+  if (e.kind == ExprKind::StringLit) {
+    r.v = i64(0);
+    return r;
+  }
+  if (e.type.kind == TypeKind::Enum) {
+    Val v = expr(e, err);
+    int64_t m = static_cast<int64_t>(P.enums[static_cast<size_t>(e.type.enum_id)].members.size());
+    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v.v)) {
+      uint64_t k = c->getZExtValue();
+      r.v = i64(k < static_cast<uint64_t>(m) ? static_cast<int64_t>(k) : m);
+      return r;
+    }
+    r.v = B.CreateSelect(B.CreateICmpULT(v.v, i64(m)), v.v, i64(m));
+    return r;
+  }
+  std::vector<Val> ops = eval_all({e.args[0].get(), e.args[1].get()}, err, &Emitter::finite_val);
+  size_t nb = finite_size(*e.args[1]);
+  Value* idx = B.CreateAdd(B.CreateMul(ops[0].v, i64(static_cast<int64_t>(nb))), ops[1].v);
+  // Charge len(table[idx]) = alen + blen, failing exactly when tg_concat fails.
+  std::vector<std::string> t = finite_table(e);
+  bool same = true;
+  for (const std::string& s : t) same &= s.size() == t[0].size();
+  Value* need;
+  if (same || llvm::isa<llvm::ConstantInt>(idx)) {
+    size_t k = same ? 0 : llvm::cast<llvm::ConstantInt>(idx)->getZExtValue();
+    need = i32(static_cast<int32_t>(t.at(k).size()));
+  } else {
+    std::vector<llvm::Constant*> lens;
+    for (const std::string& s : t) lens.push_back(B.getInt32(static_cast<uint32_t>(s.size())));
+    auto* ty = llvm::ArrayType::get(i32_ty, lens.size());
+    auto* gv = new llvm::GlobalVariable(M, ty, true, llvm::GlobalValue::PrivateLinkage,
+                                        llvm::ConstantArray::get(ty, lens), "concat.lens");
+    need = B.CreateLoad(i32_ty, B.CreateInBoundsGEP(ty, gv, {i64(0), idx}));
+  }
+  scratch_charge(need, err);
+  r.v = idx;
+  return r;
+}
+
+// used + need <= kScratchBytes, else an error (tg_concat's test); then used += need. `need` is i32.
+Value* Emitter::scratch_charge(Value* need, ErrSink& err) {
+  Value* used_p = field_ptr(scratch, in.abi.scratch_used);
+  Value* used = B.CreateLoad(i32_ty, used_p);
+  Value* avail = B.CreateSub(i32(static_cast<int32_t>(kScratchBytes)), used);
+  br_err_if(B.CreateICmpUGT(need, avail), err, "concat.ok");
+  B.CreateStore(B.CreateAdd(used, need), used_p);
+  return used;
+}
+
+// The string at index `idx` of e's table.
+Val Emitter::finite_result(const Expr& e, Value* idx) {
+  std::vector<std::string> t = finite_table(e);
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(idx)) {
+    Val r = string_literal(t.at(c->getZExtValue()), -1);
+    return r;
+  }
+  std::vector<llvm::Constant*> ptrs, lens;
+  for (const std::string& s : t) {
+    ptrs.push_back(llvm::cast<llvm::Constant>(string_literal(s, -1).ptr));
+    lens.push_back(B.getInt32(static_cast<uint32_t>(s.size())));
+  }
+  auto* pty = llvm::ArrayType::get(ptr_ty, ptrs.size());
+  auto* lty = llvm::ArrayType::get(i32_ty, lens.size());
+  auto* pg = new llvm::GlobalVariable(M, pty, true, llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(pty, ptrs), "concat.strs");
+  auto* lg = new llvm::GlobalVariable(M, lty, true, llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(lty, lens), "concat.strlens");
+  Val r;
+  r.ptr = B.CreateLoad(ptr_ty, B.CreateInBoundsGEP(pty, pg, {i64(0), idx}));
+  r.len = B.CreateLoad(i32_ty, B.CreateInBoundsGEP(lty, lg, {i64(0), idx}));
+  r.id = i32(-1);
+  return r;
+}
+
 // lhs, then every item, all evaluated; any error -> error. Constant items fold to compares
 // (enum/int lists become an or of icmps that LLVM turns into a switch or bit test).
 Val Emitter::lower_in(const Expr& e, ErrSink& err) {
@@ -594,13 +730,135 @@ int32_t Emitter::budget_index(const Expr& e) const {
   return -1;
 }
 
+// Budget views (tg_budget_view, inline): spent from the per-decision memo (EvalEnv::spent_known /
+// spent_memo) or, on a miss, the key from the preloaded key input and one tg_budget_spent call
+// (which fills the memo); then the limit (literal or input), then the view. Same order as
+// tg_budget_view: a key error skips spent(); a limit error comes after spent() was called.
 Val Emitter::lower_member(const Expr& e, ErrSink& err) {
   Val r;
-  Value* st = call_helper(
-      addr(&tg_budget_view), i32_ty, {ptr_ty, ptr_ty, i32_ty, i32_ty, ptr_ty},
-      {const_ptr(in.ctx), env, i32(budget_index(e)), i32(static_cast<int32_t>(e.member)), tmp_f64});
-  br_err_if(B.CreateICmpNE(st, i32(0)), err, "budget.ok");
-  r.v = B.CreateLoad(f64_ty, tmp_f64);
+  const int32_t b = budget_index(e);
+  const EvalContext& ctx = *in.ctx;
+  const size_t n_inputs = P.inputs.size();
+  const EvalContext::Budget* bd =
+      b >= 0 && static_cast<size_t>(b) < ctx.budgets.size() ? &ctx.budgets[b] : nullptr;
+  auto key_inline = [&](const EvalContext::Budget& d) {
+    if (d.key_slot < 0) return true;
+    if (static_cast<size_t>(d.key_slot) >= n_inputs) return false;
+    switch (d.key_type) {
+      case TypeKind::String:
+      case TypeKind::Bool:
+      case TypeKind::Int:
+      case TypeKind::Float:
+        return true;
+      case TypeKind::Enum:
+        return d.key_enum >= 0 && static_cast<size_t>(d.key_enum) < enum_names.size();
+      default:
+        return false;
+    }
+  };
+  auto limit_inline = [&](const EvalContext::Budget& d) {
+    return d.limit_slot < 0 || (static_cast<size_t>(d.limit_slot) < n_inputs &&
+                                (d.limit_type == TypeKind::Int || d.limit_type == TypeKind::Float));
+  };
+  if (!bd || !key_inline(*bd) || !limit_inline(*bd)) {
+    // Not expected for a checked program: the helper decides (and errs) exactly as before.
+    Value* st =
+        call_helper(addr(&tg_budget_view), i32_ty, {ptr_ty, ptr_ty, i32_ty, i32_ty, ptr_ty},
+                    {const_ptr(in.ctx), env, i32(b), i32(static_cast<int32_t>(e.member)), tmp_f64});
+    br_err_if(B.CreateICmpNE(st, i32(0)), err, "budget.ok");
+    r.v = B.CreateLoad(f64_ty, tmp_f64);
+    return r;
+  }
+  const JitAbi& a = in.abi;
+  BasicBlock* have = new_block("spent.have");
+  llvm::SmallVector<std::pair<Value*, BasicBlock*>, 2> spent_in;
+  if (b < EvalEnv::kSpentMemo) {
+    // Not invariant: tg_budget_spent fills the memo during the decision.
+    Value* known = B.CreateLoad(i32_ty, field_ptr(env, a.env_spent_known));
+    Value* hit = B.CreateICmpNE(B.CreateAnd(known, i32(static_cast<int32_t>(1u << b))), i32(0));
+    BasicBlock* hit_bb = new_block("spent.memo");
+    BasicBlock* miss_bb = new_block("spent.read");
+    B.CreateCondBr(hit, hit_bb, miss_bb);
+    B.SetInsertPoint(hit_bb);
+    Value* m =
+        B.CreateLoad(f64_ty, field_ptr(env, a.env_spent_memo + 8u * static_cast<uint64_t>(b)));
+    spent_in.push_back({m, hit_bb});
+    B.CreateBr(have);
+    B.SetInsertPoint(miss_bb);
+  }
+  // The key text (tg_budget_key).
+  Value* key_ptr = nullptr;
+  Value* key_len = nullptr;
+  if (bd->key_slot < 0) {
+    Val g = string_literal("", -1);
+    key_ptr = g.ptr;
+    key_len = g.len;
+  } else {
+    InputVal& iv = input(bd->key_slot);
+    if (!iv.has_default) br_err_if(B.CreateNot(iv.set), err, "key.set");
+    switch (bd->key_type) {
+      case TypeKind::String:
+        key_ptr = iv.val.ptr;
+        key_len = iv.val.len;
+        break;
+      case TypeKind::Enum: {
+        Val s = enum_string(bd->key_enum, iv.val.v);
+        key_ptr = s.ptr;
+        key_len = s.len;
+        break;
+      }
+      case TypeKind::Bool: {
+        Val t = string_literal("true", -1), f = string_literal("false", -1);
+        key_ptr = B.CreateSelect(iv.val.v, t.ptr, f.ptr);
+        key_len = B.CreateSelect(iv.val.v, t.len, f.len);
+        break;
+      }
+      default: {  // numbers: formatted on the stack by the same helper as tg_budget_key
+        if (!tmp_key) {
+          llvm::IRBuilderBase::InsertPointGuard guard(B);
+          B.SetInsertPoint(entry_term);
+          tmp_key = B.CreateAlloca(llvm::ArrayType::get(i8_ty, 32), nullptr, "tmp_key");
+        }
+        bool is_int = bd->key_type == TypeKind::Int;
+        key_ptr = tmp_key;
+        key_len = call_helper(is_int ? addr(&tg_budget_key_int) : addr(&tg_budget_key_float),
+                              i32_ty, {is_int ? i64_ty : f64_ty, ptr_ty}, {iv.val.v, tmp_key});
+        break;
+      }
+    }
+  }
+  Value* read =
+      call_helper(addr(&tg_budget_spent), f64_ty, {ptr_ty, ptr_ty, i32_ty, ptr_ty, i32_ty},
+                  {const_ptr(in.ctx), env, i32(b), key_ptr, key_len});
+  spent_in.push_back({read, B.GetInsertBlock()});
+  B.CreateBr(have);
+  B.SetInsertPoint(have);
+  auto* spent = B.CreatePHI(f64_ty, static_cast<unsigned>(spent_in.size()), "spent");
+  for (auto& [v, bb] : spent_in) spent->addIncoming(v, bb);
+  // The limit (tg_budget_limit), read after spent().
+  Value* limit = nullptr;
+  if (bd->limit_slot < 0) {
+    limit = f64(bd->limit_value);
+  } else {
+    InputVal& lv = input(bd->limit_slot);
+    if (!lv.has_default) br_err_if(B.CreateNot(lv.set), err, "limit.set");
+    limit = bd->limit_type == TypeKind::Float ? lv.val.v : B.CreateSIToFP(lv.val.v, f64_ty);
+  }
+  switch (e.member) {
+    case BudgetView::Spent:
+      r.v = spent;
+      break;
+    case BudgetView::Limit:
+      r.v = limit;
+      break;
+    case BudgetView::Remaining:
+      r.v = B.CreateFSub(limit, spent);
+      break;
+    case BudgetView::Ratio:
+      br_err_if(B.CreateFCmpOEQ(limit, f64(0.0)), err, "ratio.ok");
+      r.v = B.CreateFDiv(spent, limit);
+      break;
+  }
   return r;
 }
 

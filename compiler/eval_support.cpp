@@ -57,6 +57,24 @@ bool is_int_literal(const Expr& e) {
          e.args[0]->kind == ExprKind::IntLit;
 }
 
+// tg_budget_spent's body, inlined into tg_budget_view too (the interpreter's path).
+inline double budget_spent(const EvalContext* ctx, const EvalEnv* env, int32_t budget,
+                           const char* key, uint32_t len) {
+  double spent = 0;
+  if (env->budgets) {
+    const BudgetInfo& info =
+        env->budget_infos && static_cast<size_t>(budget) < env->budget_infos->size()
+            ? (*env->budget_infos)[budget]
+            : ctx->tables.budgets[budget];
+    spent = env->budgets->spent(info, std::string_view(key, len), env->now_ms);
+  }
+  if (budget < EvalEnv::kSpentMemo) {
+    env->spent_memo[budget] = spent;
+    env->spent_known |= 1u << budget;
+  }
+  return spent;
+}
+
 }  // namespace
 
 std::unique_ptr<EvalContext> make_eval_context(const Program& program, const PolicyTables& tables) {
@@ -175,18 +193,14 @@ int32_t tg_budget_key(const EvalContext* ctx, const Slot* slots, int32_t budget,
       *key = v.i ? "true" : "false";
       *len = v.i ? 4 : 5;
       return 0;
-    case TypeKind::Int: {
-      int n = std::snprintf(buf, 32, "%lld", static_cast<long long>(v.i));
+    case TypeKind::Int:
       *key = buf;
-      *len = static_cast<uint32_t>(n);
+      *len = tg_budget_key_int(v.i, buf);
       return 0;
-    }
-    case TypeKind::Float: {
-      int n = std::snprintf(buf, 32, "%.17g", v.f);
+    case TypeKind::Float:
       *key = buf;
-      *len = static_cast<uint32_t>(n);
+      *len = tg_budget_key_float(v.f, buf);
       return 0;
-    }
     default:
       return 1;
   }
@@ -202,6 +216,19 @@ int32_t tg_budget_limit(const EvalContext* ctx, const Slot* slots, int32_t budge
   if (tg_read_input(ctx, slots, b.limit_slot, &v)) return 1;
   *out = b.limit_type == TypeKind::Float ? v.f : static_cast<double>(v.i);
   return 0;
+}
+
+uint32_t tg_budget_key_int(int64_t v, char* buf) {
+  return static_cast<uint32_t>(std::snprintf(buf, 32, "%lld", static_cast<long long>(v)));
+}
+
+uint32_t tg_budget_key_float(double v, char* buf) {
+  return static_cast<uint32_t>(std::snprintf(buf, 32, "%.17g", v));
+}
+
+double tg_budget_spent(const EvalContext* ctx, const tollgate::EvalEnv* env, int32_t budget,
+                       const char* key, uint32_t len) {
+  return tollgate::budget_spent(ctx, env, budget, key, len);
 }
 
 int32_t tg_budget_view(const EvalContext* ctx, const tollgate::EvalEnv* env, int32_t budget,
@@ -228,17 +255,7 @@ int32_t tg_budget_view(const EvalContext* ctx, const tollgate::EvalEnv* env, int
         env->key_memo_len = len;
       }
     }
-    if (env->budgets) {
-      const tollgate::BudgetInfo& info =
-          env->budget_infos && static_cast<size_t>(budget) < env->budget_infos->size()
-              ? (*env->budget_infos)[budget]
-              : ctx->tables.budgets[budget];
-      spent = env->budgets->spent(info, std::string_view(key, len), env->now_ms);
-    }
-    if (bit) {
-      env->spent_memo[budget] = spent;
-      env->spent_known |= bit;
-    }
+    spent = tollgate::budget_spent(ctx, env, budget, key, len);
   }
   double limit;
   if (tg_budget_limit(ctx, env->slots, budget, &limit)) return 1;

@@ -12,9 +12,19 @@
 //    clamp(x, lo, hi) = x < lo ? lo : (x > hi ? hi : x); all in int when every arg is int, else
 //    in double.
 //  * A `let` is evaluated at each use (no memoisation); its scratch use repeats accordingly.
-//  * Every string `+` calls tg_concat, including literal + literal (no constant folding), because
-//    scratch exhaustion is observable as an evaluation error.
+//  * Every string `+` consumes alen + blen bytes of the per-decision scratch and fails exactly
+//    when tg_concat would, including literal + literal (no constant folding), because scratch
+//    exhaustion is observable as an evaluation error. The JIT charges the scratch inline; when
+//    every operand is a literal or an enum (`"tier:" + tier`, nested) it copies nothing and
+//    yields a precomputed module constant instead (nothing needs results to live in the
+//    scratch: tags are copied into the Decision).
 //  * Reading an input: slot.set ? slot value : (has default ? default : error); see tg_read_input.
+//  * A budget view: spent from the per-decision memo (EvalEnv::spent_known) if present, else the
+//    key (an error here skips spent()), then BudgetReader::spent via tg_budget_spent (which fills
+//    the memo); then the limit (an error here comes AFTER spent() was called); then the view.
+//    The sequence of spent() calls is observable and identical in both evaluators: the
+//    interpreter calls tg_budget_view, the JIT inlines all of it but tg_budget_spent (and the
+//    number formatting of int/float keys, tg_budget_key_int/float).
 #pragma once
 
 #include <cstdint>
@@ -79,12 +89,22 @@ int32_t tg_read_input(const tollgate::EvalContext* ctx, const tollgate::Slot* sl
 // is unset without default.
 int32_t tg_budget_key(const tollgate::EvalContext* ctx, const tollgate::Slot* slots, int32_t budget,
                       char* buf, const char** key, uint32_t* len);
+// The text of an int (float) budget key, "%lld" ("%.17g"), into `buf` (>= 32 bytes); returns
+// its length. tg_budget_key and JIT code both format number keys with these.
+uint32_t tg_budget_key_int(int64_t v, char* buf);
+uint32_t tg_budget_key_float(double v, char* buf);
+// spent = env->budgets->spent(info, key, now) (0 without a reader; info from env->budget_infos
+// when present, else ctx->tables.budgets), stored in env's spent memo when budget < kSpentMemo.
+// Callers check the memo first (tg_budget_view; JIT code inline) and call this only on a miss.
+double tg_budget_spent(const tollgate::EvalContext* ctx, const tollgate::EvalEnv* env,
+                       int32_t budget, const char* key, uint32_t len);
 // Budget limit: the literal, or the limit input's value (int converted to double).
 int32_t tg_budget_limit(const tollgate::EvalContext* ctx, const tollgate::Slot* slots,
                         int32_t budget, double* out);
 // Budget view (view = tollgate::BudgetView as int): spent = reader->spent(info, key, now) or 0
 // without a reader; limit; remaining = limit - spent; ratio = spent / limit (error if limit == 0).
-// Both key and limit are resolved first (either failing is an error) for every view.
+// Every view resolves spent (the memo, else the key and tg_budget_spent) and then the limit;
+// either failing is an error, whichever view was asked for.
 int32_t tg_budget_view(const tollgate::EvalContext* ctx, const tollgate::EvalEnv* env,
                        int32_t budget, int32_t view, double* out);
 

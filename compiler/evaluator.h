@@ -28,6 +28,8 @@ struct EvalEnv {
   // Per-decision memo of BudgetReader::spent for the first kSpentMemo budgets: a policy reads
   // the same budget in several rules (`monthly.ratio` in a let used three times), and one
   // decision sees one snapshot of each counter. Evaluators clear it as a decision starts.
+  // JIT code tests spent_known and reads spent_memo itself (offsets in JitAbi); tg_budget_spent
+  // fills both.
   static constexpr int kSpentMemo = 32;
   mutable uint32_t spent_known = 0;  // bit b: spent_memo[b] holds budget b's spent
   mutable double spent_memo[kSpentMemo];

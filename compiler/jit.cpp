@@ -32,6 +32,10 @@ namespace tollgate {
 JitAbi jit_abi() {
   JitAbi a;
   a.env_slots = offsetof(EvalEnv, slots);
+  a.env_spent_known = offsetof(EvalEnv, spent_known);
+  a.env_spent_memo = offsetof(EvalEnv, spent_memo);
+  a.scratch_used = offsetof(EvalScratch, used);
+  a.scratch_buf = offsetof(EvalScratch, buf);
   a.slot_size = sizeof(Slot);
   a.slot_i = offsetof(Slot, i);
   a.slot_str = offsetof(Slot, str);
@@ -51,7 +55,17 @@ JitAbi jit_abi() {
   a.d_rule = offsetof(Decision, rule);
   a.d_errors = offsetof(Decision, errors);
   a.d_first_error_rule = offsetof(Decision, first_error_rule);
+  a.d_tag_count = offsetof(Decision, tag_count);
+  a.d_tags_dropped = offsetof(Decision, tags_dropped);
+  a.d_tag_end = offsetof(Decision, tag_end);
+  a.d_tag_buf = offsetof(Decision, tag_buf);
+  static_assert(sizeof(Decision::tag_count) == 1 && sizeof(Decision::tags_dropped) == 2 &&
+                    sizeof(Decision::tag_end[0]) == 2,
+                "i8 tag count, i16 tag ends and drop count");
   static_assert(sizeof(bool) == 1 && sizeof(CacheMode) == 1, "i8 stores for bool/CacheMode");
+  static_assert(sizeof(EvalEnv::spent_known) == 4 && sizeof(EvalEnv::spent_memo[0]) == 8,
+                "i32 memo bits, double memo");
+  static_assert(sizeof(EvalScratch::used) == 4, "i32 scratch use");
   static_assert(sizeof(Decision::rule[0]) == 4 && sizeof(Decision::errors) == 4, "i32 fields");
   return a;
 }

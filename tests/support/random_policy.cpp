@@ -40,7 +40,10 @@ const char* const kFloatInputs[] = {"x1", "x2"};
 const char* const kStrInputs[] = {"who", "note"};
 const char* const kKindMembers[] = {"ka", "kb", "kc", "kd"};
 const char* const kModeMembers[] = {"ma", "mb", "mc"};
-const char* const kBudgets[] = {"bu", "bt", "bg"};
+const char* const kBudgetKeys[] = {"who", "note", "kind", "mode", "flag", "n1", "n2", "n3", ""};
+const char* const kBudgetLimits[] = {"100 usd",    "0 usd",     "2.5 usd",   "$20",
+                                     "50k tokens", "n1 tokens", "n2 tokens", "n3 requests",
+                                     "x1 usd",     "x2 usd",    "0.0 usd",   "$0"};
 const char* const kViews[] = {"spent", "limit", "remaining", "ratio"};
 const char* const kRoutes[] = {"r0", "r1", "r2", "r3"};
 const char* const kInputs[] = {"flag", "n1", "n2", "n3", "x1", "x2", "who", "note", "kind", "mode"};
@@ -69,6 +72,14 @@ class Gen {
     s += "budget bu = 100 usd per who per month\n";
     s += "budget bt = n1 tokens per kind per day fail open\n";
     s += "budget bg = " + std::string(coin(2) ? "0" : "50") + " requests per hour\n";
+    budgets_ = {"bu", "bt", "bg"};
+    for (int i = 0; i < opt_.extra_budgets; ++i) {
+      std::string name = "bx" + std::to_string(i);
+      std::string key = any(kBudgetKeys);
+      s += "budget " + name + " = " + any(kBudgetLimits) + (key.empty() ? "" : " per " + key) +
+           " per day" + (coin(3) ? " fail open" : "") + "\n";
+      budgets_.push_back(name);
+    }
     lets_ = 0;
     s += "let l_int = " + gen(T::Int, opt_.max_depth) + "\n";
     lets_ = 1;
@@ -183,7 +194,7 @@ class Gen {
           case 0:
             return any(kFloatLits);
           case 1:
-            return std::string(any(kBudgets)) + "." + any(kViews);
+            return budgets_[pick(budgets_.size())] + "." + any(kViews);
           case 2:
             return "cost(" + std::string(any(kRoutes)) + ", " + leaf(T::Int) + ", " +
                    (coin(2) ? leaf(T::Int) : leaf(T::Float)) + ")";
@@ -208,9 +219,22 @@ class Gen {
         }
       case T::Str:
         if (lets_ > 2 && coin(6)) return "l_str";
+        if (coin(12)) {
+          // Long literals: concatenation chains that end exactly at (or just past) the
+          // 1024-byte scratch.
+          static const int lens[] = {250, 256, 507, 512, 1000, 1017, 1020, 1022, 1024};
+          return "\"" + std::string(static_cast<size_t>(lens[pick(9)]), 'z') + "\"";
+        }
         return coin(2) ? std::string(any(kStrLits)) : std::string(any(kStrInputs));
     }
     return "0";
+  }
+
+  // A string of literals and enums only.
+  std::string finite_str(int d) {
+    if (d <= 0 || coin(2))
+      return coin(2) ? std::string(any(kStrLits)) : std::string(coin(2) ? "kind" : "mode");
+    return "(" + finite_str(d - 1) + " + " + std::string(any(kStrLits)) + ")";
   }
 
   std::string num(int d) { return coin(3) ? gen(T::Float, d) : gen(T::Int, d); }
@@ -307,11 +331,17 @@ class Gen {
         }
       }
       case T::Str:
-        switch (pick(4)) {
+        switch (pick(6)) {
           case 0:
             return "(" + gen(T::Str, d - 1) + " + kind)";
           case 1:
             return "(mode + " + gen(T::Str, d - 1) + ")";
+          case 2:  // literals and enums only: the JIT's precomputed concatenation tables
+            return "(" + std::string(any(kStrLits)) + " + " + (coin(2) ? "kind" : "mode") +
+                   (coin(2) ? std::string(" + ") + any(kStrLits) : std::string()) + ")";
+          case 3:
+            return "((" + finite_str(d - 1) + " + " + any(kStrLits) + ") + " + finite_str(d - 1) +
+                   ")";
           default:
             return "(" + gen(T::Str, d - 1) + " + " + gen(T::Str, d - 1) + ")";
         }
@@ -321,6 +351,7 @@ class Gen {
 
   std::mt19937_64 rng_;
   RandomPolicyOptions opt_;
+  std::vector<std::string> budgets_;
   int lets_ = 0;  // lets declared so far (a let only references earlier ones)
   bool used_route_ = false, used_out_ = false, used_in_ = false, used_retry_ = false,
        used_rag_ = false, used_cache_ = false;
@@ -408,6 +439,8 @@ void RandomRequest::generate(const Program& program, std::mt19937_64& rng) {
       case TypeKind::Enum: {
         size_t m = program.enums.at(static_cast<size_t>(d.type.enum_id)).members.size();
         s.i = static_cast<int64_t>(rng() % m);
+        // Rarely out of range (only an embedder writing slots directly can): reads as "".
+        if (rng() % 32 == 0) s.i = rng() % 2 ? static_cast<int64_t>(m) : -1;
         break;
       }
       case TypeKind::String: {

@@ -20,6 +20,11 @@ namespace tollgate::testing {
 struct RandomPolicyOptions {
   int rules = 14;     // rules besides the optional default
   int max_depth = 3;  // expression nesting
+  // Budgets with a random key input (string, enum, bool, int, some without default, or none)
+  // and a random limit (int/float literal incl. 0, int/float input, some without default),
+  // besides the three fixed ones. More than EvalEnv::kSpentMemo budgets in all exercise the
+  // budgets whose spent() is not memoised.
+  int extra_budgets = 2;
 };
 
 // A policy source that parses and checks (with the fixed schema the generator uses).

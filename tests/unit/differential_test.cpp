@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <random>
+#include <string>
 
 #include "tests/support/decision_diff.h"
 #include "tests/support/dual_policy.h"
@@ -19,6 +20,21 @@ uint64_t env_u64(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
 }
+
+// Forwards to a FakeBudgetReader and logs every spent() call: the JIT must ask for the same
+// budgets, keys and times in the same order as the interpreter (the per-decision memo included).
+class RecordingReader : public BudgetReader {
+ public:
+  explicit RecordingReader(const BudgetReader& inner) : inner_(inner) {}
+  double spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const override {
+    log += budget.name + "[" + std::string(key) + "]@" + std::to_string(now_ms) + " ";
+    return inner_.spent(budget, key, now_ms);
+  }
+  mutable std::string log;
+
+ private:
+  const BudgetReader& inner_;
+};
 
 struct Campaign {
   uint64_t pairs = 0, policies = 0, rejected = 0, errors_seen = 0, denied = 0, tags = 0;
@@ -47,10 +63,21 @@ void run_campaign(uint64_t first_seed, uint64_t target_pairs, int requests_per_p
     RandomRequest req;
     for (int i = 0; i < requests_per_policy; ++i) {
       req.generate(*p.program, rng);
-      FakeBudgetReader reader(rng() % 4);
-      const BudgetReader* budgets = rng() % 5 == 0 ? nullptr : &reader;
+      FakeBudgetReader fake(rng() % 4);
+      RecordingReader interp_reader(fake), jit_reader(fake);
+      const bool no_reader = rng() % 5 == 0;
+      EvalEnv env;
+      env.slots = req.slots();
+      env.budget_infos = &p.tables.budgets;
+      env.now_ms = 1700000000000;
       Decision a, b;
-      std::string diff = decide_both(p, req.slots(), budgets, &a, &b);
+      env.budgets = no_reader ? nullptr : &interp_reader;
+      p.interp->decide(env, &a);
+      env.budgets = no_reader ? nullptr : &jit_reader;
+      p.jit->decide(env, &b);
+      std::string diff = decision_diff(a, b);
+      if (interp_reader.log != jit_reader.log)
+        diff += "spent() calls: " + interp_reader.log + "\n          vs " + jit_reader.log + "\n";
       if (!diff.empty()) {
         FAIL_CHECK("JIT != interpreter, seed " << seed << " request " << i << "\n"
                                                << req.describe(*p.program) << "\n"
@@ -90,5 +117,15 @@ TEST_CASE("JIT equals the interpreter on deep expressions and many rules", "[dif
   opts.rules = 60;
   opts.max_depth = 5;
   run_campaign(env_u64("TOLLGATE_DIFF_SEED", 1) + 1000000, 20000, 100, opts, &c);
+  CHECK(c.pairs >= 20000);
+}
+
+TEST_CASE("JIT equals the interpreter with more budgets than the spent memo holds",
+          "[differential]") {
+  static_assert(EvalEnv::kSpentMemo < 40, "raise extra_budgets");
+  Campaign c;
+  RandomPolicyOptions opts;
+  opts.extra_budgets = 40;
+  run_campaign(env_u64("TOLLGATE_DIFF_SEED", 1) + 2000000, 20000, 100, opts, &c);
   CHECK(c.pairs >= 20000);
 }

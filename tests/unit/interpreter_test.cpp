@@ -1039,3 +1039,95 @@ default route a
   both.insert(both.end(), one.begin(), one.end());  // interpreter, then the JIT twin
   CHECK(fb.asked == both);
 }
+
+TEST_CASE("budget views: spent() order with erroring keys and limits; number, bool, global keys") {
+  // Per view: the memo, else the key (an unset key input errs before spent() is asked), then
+  // spent(), then the limit (an unset limit input errs after spent() was asked), then the view.
+  Policy p = compile(with_routes(R"(
+policy order
+input {
+  tenant: string
+  n: int
+  flag: bool = false
+  tier: enum(free, pro)
+  cap: float
+  icap: int = 40
+}
+budget k_unset = 10 usd per tenant per day
+budget by_enum = cap usd per tier per day
+budget by_int = 100 tokens per n per hour
+budget by_bool = icap requests per flag per minute
+budget global = $5 per month
+if k_unset.limit > 0.0 tag "k1"
+if by_enum.limit > 0.0 tag "e1"
+if by_enum.spent >= 0.0 tag "e2"
+if by_enum.ratio >= 0.0 tag "e3"
+if by_int.ratio >= 0.0 tag "i1"
+if by_bool.remaining == 40.0 tag "b1"
+if global.limit == 5.0 tag "g1"
+if k_unset.spent >= 0.0 tag "k2"
+default route a
+)"));
+  using Ask = std::pair<std::string, std::string>;
+  auto twice = [](std::vector<Ask> v) {  // interpreter, then the JIT twin
+    std::vector<Ask> both = v;
+    both.insert(both.end(), v.begin(), v.end());
+    return both;
+  };
+  FakeBudgets fb;
+  Decision d = run(p, {{"n", "-12"}, {"tier", "pro"}}, &fb);
+  CHECK(d.errors == 5);  // k1, e1, e2, e3 (cap unset), k2 (tenant unset)
+  CHECK(d.first_error_rule == 0);
+  CHECK(d.has_tag("i1"));
+  CHECK(d.has_tag("b1"));
+  CHECK(d.has_tag("g1"));
+  CHECK(fb.asked ==
+        twice({{"by_enum", "pro"}, {"by_int", "-12"}, {"by_bool", "false"}, {"global", ""}}));
+
+  fb.asked.clear();
+  fb.spend[{"by_enum", "free"}] = 3;
+  d = run(p, {{"tenant", "acme"}, {"n", "7"}, {"tier", "free"}, {"cap", "0"}}, &fb);
+  CHECK(d.errors == 1);  // e3: ratio with limit 0
+  CHECK(d.first_error_rule == 3);
+  for (const char* t : {"k1", "e2", "i1", "b1", "g1", "k2"}) {
+    INFO(t);
+    CHECK(d.has_tag(t));
+  }
+  CHECK_FALSE(d.has_tag("e1"));
+  CHECK(fb.asked == twice({{"k_unset", "acme"},
+                           {"by_enum", "free"},
+                           {"by_int", "7"},
+                           {"by_bool", "false"},
+                           {"global", ""}}));
+}
+
+TEST_CASE("concat of literals and enums charges the scratch to the exact byte") {
+  // 1019 + len(tier) bytes, then 2, then 0, then 1 + len(tier): with tier = pro the first three
+  // fill the 1024 bytes exactly and the last one errs; with free the second one errs too.
+  Policy p = compile(with_routes(R"(
+policy boundary
+input { tier: enum(free, pro) }
+if ")" + std::string(1019, 'z') + R"(" + tier == "" tag "never"
+if true tag "a" + "b"
+if true tag "" + ""
+if true tag "c" + tier
+if true tag "d"
+default route a
+)"));
+  Decision d = run(p, {{"tier", "pro"}});
+  CHECK(d.errors == 1);
+  CHECK(d.first_error_rule == 3);
+  REQUIRE(d.tag_count == 3);
+  CHECK(d.tag(0) == "ab");
+  CHECK(d.tag(1).empty());
+  CHECK(d.tag(2) == "d");
+  d = run(p, {{"tier", "free"}});
+  CHECK(d.errors == 2);
+  CHECK(d.first_error_rule == 1);
+  REQUIRE(d.tag_count == 2);
+  CHECK(d.tag(0).empty());
+  // tier unset: the first and the fourth rule err on the input, so "ab" fits.
+  d = run(p, {});
+  CHECK(d.errors == 2);
+  CHECK(d.has_tag("ab"));
+}
