@@ -219,3 +219,30 @@ TEST_CASE("unpacking records with the same keys, other keys, the same keys in an
     check_same(recs[i], out);
   }
 }
+
+TEST_CASE("unpacking keeps the index when keys repeat and rebuilds it from the first new key") {
+  // A record that already holds owned values under the same keys gets views; a sequence that
+  // starts the same and then differs is reindexed whole.
+  LogRecord a, b, out;
+  a.add_attr(0, "x");
+  a.add_attr(1, "y");
+  a.add_attr(2, "z");
+  b.add_attr(0, "u");
+  b.add_attr(1, "v");
+  b.add_attr(3, "w");
+  PackedRecord pa, pb;
+  pa.pack(a);
+  pb.pack(b);
+  out.add_attr(0, "own0");
+  out.add_attr(1, "own1");
+  out.add_attr(2, "own2");
+  pa.unpack(&out);
+  check_same(a, out);
+  for (size_t i = 0; i < out.attr_count(); ++i) CHECK(out.attr_borrowed(i));
+  pb.unpack(&out);
+  check_same(b, out);
+  CHECK_FALSE(out.attr(2).has_value());
+  pa.unpack(&out);
+  check_same(a, out);
+  CHECK_FALSE(out.attr(3).has_value());
+}

@@ -154,28 +154,35 @@ void PackedRecord::unpack(LogRecord* r) const {
   r->attrs_.own.clear();
   std::vector<Ref>& refs = r->attrs_.refs;
   const char* values = p + h.n_attrs * sizeof(PackedAttr);
-  // The lookup index depends only on the sequence of keys: when it is the one *r already holds
+  // The lookup index depends only on the sequence of keys: while it is the one *r already holds
   // (consecutive records of a log mostly carry the same attributes in the same order), the index
-  // stays as it is and only the views change.
-  bool same_keys = refs.size() == h.n_attrs;
-  for (size_t i = 0; same_keys && i < h.n_attrs; ++i) {
-    uint32_t key;
-    std::memcpy(&key, p + i * sizeof(PackedAttr) + offsetof(PackedAttr, key), sizeof key);
-    same_keys = refs[i].key == key;
-  }
+  // stays as it is and only the views change, in one pass. At the first other key, the index is
+  // rebuilt.
+  const size_t n = h.n_attrs;
+  const char* const attrs = p;
+  size_t i = 0;
+  bool same_keys = refs.size() == n;
   if (same_keys) {
-    for (size_t i = 0; i < h.n_attrs; ++i) {
+    Ref* ref = refs.data();
+    for (; i < n; ++i) {
       const PackedAttr a = get<PackedAttr>(p);
-      refs[i] = Ref{values + a.off, a.key, 0, a.len};  // never null: borrowed
+      if (ref[i].key != a.key) break;
+      ref[i].ptr = values + a.off;  // never null: borrowed (the key is right, off unused)
+      ref[i].len = a.len;
     }
-  } else {
+    same_keys = i == n;
+  }
+  if (!same_keys) {
+    // Refs [0, i) hold this record's values under the keys the index was built from, so
+    // unindexing the old sequence is still right.
     r->unindex_attrs();
-    refs.resize(h.n_attrs);
-    for (size_t i = 0; i < h.n_attrs; ++i) {
+    refs.resize(n);
+    p = attrs + i * sizeof(PackedAttr);
+    for (size_t j = i; j < n; ++j) {
       const PackedAttr a = get<PackedAttr>(p);
-      refs[i] = Ref{values + a.off, a.key, 0, a.len};
-      r->index_attr(i);
+      refs[j] = Ref{values + a.off, a.key, 0, a.len};
     }
+    for (size_t j = 0; j < n; ++j) r->index_attr(j);
   }
   p = values + h.attr_bytes;
   r->hash_ids.resize(h.n_hash);

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <queue>
 #include <unordered_map>
 
@@ -18,6 +17,36 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A FIFO of at most `capacity` items in one array (the run of in-order records of a Stream): no
+// allocation after construction and no block map to walk, unlike std::deque.
+template <typename T>
+class Ring {
+ public:
+  explicit Ring(size_t capacity) {
+    size_t n = 1;
+    while (n < capacity) n *= 2;
+    items_.resize(n);
+    mask_ = n - 1;
+  }
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  const T& front() const { return items_[head_]; }
+  const T& back() const { return items_[(head_ + size_ - 1) & mask_]; }
+  const T& operator[](size_t i) const { return items_[(head_ + i) & mask_]; }
+  void push_back(const T& v) {  // the caller keeps size() below the capacity
+    items_[(head_ + size_) & mask_] = v;
+    ++size_;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & mask_;
+    --size_;
+  }
+
+ private:
+  std::vector<T> items_;
+  size_t head_ = 0, size_ = 0, mask_ = 0;
+};
+
 // One log file: its reader and a bounded reorder buffer of packed records. Records arriving in
 // order go to a FIFO run (O(1)); only out-of-order ones pay for the min-heap. The earliest
 // record is the smaller of the run's front and the heap's top. Records are parsed into one hot
@@ -25,7 +54,7 @@ using Clock = std::chrono::steady_clock;
 class Stream {
  public:
   Stream(std::unique_ptr<LogReader> reader, size_t window, uint64_t* seq)
-      : reader_(std::move(reader)), window_(std::max<size_t>(window, 1)), seq_(seq) {
+      : reader_(std::move(reader)), window_(std::max<size_t>(window, 1)), seq_(seq), run_(window_) {
     pool_.resize(window_);
     for (size_t i = 0; i < pool_.size(); ++i) free_.push_back(static_cast<uint32_t>(i));
   }
@@ -87,7 +116,7 @@ class Stream {
   uint64_t* seq_;
   std::vector<PackedRecord> pool_;
   std::vector<uint32_t> free_;
-  std::deque<Entry> run_;
+  Ring<Entry> run_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
   LogRecord incoming_, current_;       // the one being read, the earliest (unpacked)
   uint32_t current_idx_ = UINT32_MAX;  // pool slot current_ holds
