@@ -36,13 +36,6 @@ void SimLedger::bind(const std::vector<BudgetInfo>& budgets) {
   }
 }
 
-SimLedger::Table& SimLedger::table(const BudgetInfo& b) const {
-  uintptr_t off = reinterpret_cast<uintptr_t>(&b) - bound_begin_;
-  if (off % sizeof(BudgetInfo) == 0 && off / sizeof(BudgetInfo) < bound_count_)
-    return tables_[bound_tables_[off / sizeof(BudgetInfo)]];
-  return table_slow(b);
-}
-
 SimLedger::Table& SimLedger::table_slow(const BudgetInfo& b) const {
   for (const auto& [info, idx] : aliases_)
     if (info == &b) return tables_[idx];
@@ -59,12 +52,9 @@ SimLedger::Table& SimLedger::table_slow(const BudgetInfo& b) const {
   return tables_[idx];
 }
 
-int64_t SimLedger::start(Table& t, int64_t now_ms) {
-  if (now_ms < t.memo_start || now_ms >= t.memo_end) {
-    t.memo_start = window_start(t.info->window, now_ms);
-    t.memo_end = window_end(t.info->window, t.memo_start);
-  }
-  return t.memo_start;
+void SimLedger::restart(Table& t, int64_t now_ms) {
+  t.memo_start = window_start(t.info->window, now_ms);
+  t.memo_end = window_end(t.info->window, t.memo_start);
 }
 
 uint32_t KeyIds::lookup(std::string_view key) {

@@ -24,7 +24,7 @@ namespace tollgate::dryrun {
 // (the tenant) for the same record, so the second finds it in the last-key memo, not the hash.
 class KeyIds {
  public:
-  uint32_t id(std::string_view key) {
+  __attribute__((always_inline)) uint32_t id(std::string_view key) {
     if (last_id_ != UINT32_MAX) {
       const std::string& last = names_[last_id_];
       if (key.size() == last.size() && bytes_equal(key.data(), last.data(), key.size()))
@@ -80,10 +80,21 @@ class SimLedger : public BudgetReader {
     // so most lookups are two compares instead of calendar arithmetic.
     int64_t memo_start = 0, memo_end = INT64_MIN;
   };
-  Table& table(const BudgetInfo& b) const;
+  // Inline fast paths (a decision reads two or three budgets, a charge adds three): the bound
+  // budget by position, the memoised window; the rest out of line.
+  Table& table(const BudgetInfo& b) const {
+    uintptr_t off = reinterpret_cast<uintptr_t>(&b) - bound_begin_;
+    if (off % sizeof(BudgetInfo) == 0 && off / sizeof(BudgetInfo) < bound_count_)
+      return tables_[bound_tables_[off / sizeof(BudgetInfo)]];
+    return table_slow(b);
+  }
+  static int64_t start(Table& t, int64_t now_ms) {
+    if (now_ms < t.memo_start || now_ms >= t.memo_end) restart(t, now_ms);
+    return t.memo_start;
+  }
+  static void restart(Table& t, int64_t now_ms);
   void add_to(Table& t, uint32_t key_id, int64_t now_ms, double amount);
   Table& table_slow(const BudgetInfo& b) const;
-  static int64_t start(Table& t, int64_t now_ms);
 
   mutable std::vector<Table> tables_;
   // bind(): the bound vector's address range and, per position, the table index.
