@@ -288,6 +288,29 @@ TEST_CASE("budget rules fire in replay order, each side with its own ledger") {
   CHECK(late.head.denied == 2);
 }
 
+TEST_CASE("budgets keyed by an enum input charge the member's counter, defaults included") {
+  Fixture f;
+  SideSpec base = f.side("default route strong\n", "base.pol");
+  SideSpec head = f.side(
+      "budget per_task = $0.008 usd per task per day\n"
+      "if per_task.ratio >= 1.0 deny \"task budget\"\ndefault route strong\n",
+      "head.pol");
+  // 1600 in on gpt-4o: $0.004 each. A record without a task is `chat` (the input's default), so
+  // it shares the counter of an explicit chat.
+  auto rec = [](int minute, const char* tenant, const char* task) {
+    std::string attrs = task ? std::string(R"(, "attrs": {"task": ")") + task + "\"}" : "";
+    return std::string(R"({"ts": "2024-03-01T10:0)") + std::to_string(minute) +
+           R"(:00Z", "tenant": ")" + tenant + R"(", "in_tokens": 1600, "out_tokens": 0)" + attrs +
+           "}\n";
+  };
+  std::string log = rec(1, "a", "qa") + rec(2, "b", nullptr) + rec(3, "c", "qa") +
+                    rec(4, "d", "chat") + rec(5, "e", "qa") + rec(6, "f", nullptr);
+  ReplayData d = f.run(base, head, log);
+  CHECK(d.head.denied == 2);  // the third qa and the third chat (an unset task)
+  CHECK(d.head.spend == usd(16000000000));
+  CHECK(d.base.spend == usd(24000000000));
+}
+
 TEST_CASE("several logs merge in time order; CSV with --map and --set") {
   Fixture f;
   SideSpec base = f.side("default route strong\n");

@@ -90,6 +90,11 @@ class PolicySide : public Side {
     }
     for (size_t i = 0; i < policy_.inputs().size(); ++i) {
       const InputInfo& in = policy_.inputs()[i];
+      int slot = policy_.slot(in.name);
+      if (slot >= 0) {
+        if (static_cast<size_t>(slot) >= string_input_.size()) string_input_.resize(slot + 1);
+        string_input_[slot] = in.type == InputType::String;
+      }
       InputBinding b;
       b.name = in.name;
       b.slot = policy_.slot(in.name);
@@ -406,15 +411,27 @@ class PolicySide : public Side {
           break;
       }
       if (b.key_input != keyed_by) {
-        key_id = ledger_.key_id(policy_.budget_key(static_cast<int>(i), req_, key_buf));
+        key_id = ledger_.key_id(key_text(i, key_buf));
         keyed_by = b.key_input;
       }
       ledger_.add_bound(i, key_id, req_.now_ms, amount);
     }
   }
 
+  // Budget i's key for the request: a string input set on it is its own text (the usual "per
+  // tenant"); enum names, numbers and defaults go through Policy::budget_key.
+  std::string_view key_text(size_t i, char (&buf)[32]) const {
+    int32_t k = policy_.budgets()[i].key_input;
+    if (k >= 0 && static_cast<size_t>(k) < string_input_.size() && string_input_[k]) {
+      const Slot& s = req_.slots()[k];
+      if (s.set) return std::string_view(s.str, s.len);
+    }
+    return policy_.budget_key(static_cast<int>(i), req_, buf);
+  }
+
   Policy policy_;
   Request req_;
+  std::vector<uint8_t> string_input_;  // by slot: a string input
   SideOptions opts_;
   SimLedger ledger_;
   PrefixCache cache_;
