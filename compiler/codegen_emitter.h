@@ -113,6 +113,9 @@ class Emitter {
   Val lower_call(const Expr& e, ErrSink& err);
   Val lower_member(const Expr& e, ErrSink& err);
   llvm::Value* string_eq(const Val& a, const Val& b);
+  // startswith / endswith a literal of at most kInlineAffixMax bytes, inline.
+  static constexpr size_t kInlineAffixMax = 32;
+  llvm::Value* literal_affix(const Val& s, const std::string& lit, bool suffix);
   llvm::Value* values_equal(const Expr& ea, const Val& a, const Expr& eb, const Val& b);
   int32_t budget_index(const Expr& e) const;
 

@@ -9,6 +9,7 @@
 #include <llvm/IR/Intrinsics.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "compiler/codegen_emitter.h"
@@ -513,6 +514,12 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
     case BinaryOp::EndsWith:
     case BinaryOp::Contains: {
       Val sa = as_string(ea, a), sb = as_string(eb, b);
+      if (op != BinaryOp::Contains && eb.kind == ExprKind::StringLit &&
+          eb.str_value.size() <= kInlineAffixMax) {
+        Val r;
+        r.v = literal_affix(sa, eb.str_value, op == BinaryOp::EndsWith);
+        return r;
+      }
       uint64_t fn = op == BinaryOp::StartsWith ? addr(&tg_str_startswith)
                     : op == BinaryOp::EndsWith ? addr(&tg_str_endswith)
                                                : addr(&tg_str_contains);
@@ -579,6 +586,44 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
                 : call_helper(addr(&fmod_helper), f64_ty, {f64_ty, f64_ty}, {fa, fb});
       break;
   }
+  return r;
+}
+
+// `s startswith "trial-"` (or endswith) against a short literal: the length test, then the
+// literal compared as a few unaligned integer loads, instead of a call that calls memcmp. Same
+// result as tg_str_startswith / tg_str_endswith: plen <= slen and the bytes equal. The JIT runs
+// in this process, so the literal packed with memcpy has the loads' byte order.
+Value* Emitter::literal_affix(const Val& s, const std::string& lit, bool suffix) {
+  const uint64_t n = lit.size();
+  if (n == 0) return B.getTrue();
+  BasicBlock* head = B.GetInsertBlock();
+  BasicBlock* cmp = new_block("affix.cmp");
+  BasicBlock* done = new_block("affix.done");
+  B.CreateCondBr(B.CreateICmpUGE(s.len, i32(static_cast<int32_t>(n))), cmp, done);
+  B.SetInsertPoint(cmp);
+  Value* base = s.ptr;
+  if (suffix) {
+    Value* skip = B.CreateZExt(B.CreateSub(s.len, i32(static_cast<int32_t>(n))), i64_ty);
+    base = B.CreateInBoundsGEP(i8_ty, s.ptr, skip);
+  }
+  Value* eq = nullptr;
+  for (uint64_t off = 0; off < n;) {
+    uint64_t w = n - off >= 8 ? 8 : n - off >= 4 ? 4 : n - off >= 2 ? 2 : 1;
+    uint64_t bits = 0;
+    std::memcpy(&bits, lit.data() + off, w);
+    llvm::IntegerType* ty = B.getIntNTy(static_cast<unsigned>(w * 8));
+    Value* word = B.CreateAlignedLoad(ty, B.CreateConstInBoundsGEP1_64(i8_ty, base, off),
+                                      llvm::MaybeAlign(1));
+    Value* same = B.CreateICmpEQ(word, llvm::ConstantInt::get(ty, bits));
+    eq = eq ? B.CreateAnd(eq, same) : same;
+    off += w;
+  }
+  BasicBlock* cmp_end = B.GetInsertBlock();
+  B.CreateBr(done);
+  B.SetInsertPoint(done);
+  llvm::PHINode* r = B.CreatePHI(B.getInt1Ty(), 2, "affix");
+  r->addIncoming(B.getFalse(), head);
+  r->addIncoming(eq, cmp_end);
   return r;
 }
 

@@ -33,8 +33,12 @@ const char* const kIntLits[] = {"0",
                                 "3037000500",
                                 "65"};
 const char* const kFloatLits[] = {"0.5", "0.0", "80%", "$0.05", "2.5", "5000 usd", "1.0", "0.1"};
-const char* const kStrLits[] = {"\"acme\"",   "\"trial-\"", "\"\"",        "\"a\"",
-                                "\"x\\\"y\"", "\"tier:\"",  "\"trial-7\"", "\"acme-corp\""};
+const char* const kStrLits[] = {"\"acme\"", "\"trial-\"", "\"\"", "\"a\"", "\"x\\\"y\"",
+                                "\"tier:\"", "\"trial-7\"", "\"acme-corp\"",
+                                // Long enough for the JIT's inline startswith/endswith to compare
+                                // several words (and one past its 32-byte limit).
+                                "\"enterprise-tenant-eu\"",
+                                "\"enterprise-tenant-eu-west-1-zone-b\""};
 const char* const kIntInputs[] = {"n1", "n2", "n3"};
 const char* const kFloatInputs[] = {"x1", "x2"};
 const char* const kStrInputs[] = {"who", "note"};
@@ -448,7 +452,11 @@ void RandomRequest::generate(const Program& program, std::mt19937_64& rng) {
         switch (rng() % 5) {
           case 0:
             if (!program.string_literals.empty()) {
+              // A literal, one byte off, or extended: prefixes and suffixes that match or just
+              // miss.
               v = program.string_literals[rng() % program.string_literals.size()];
+              if (!v.empty() && rng() % 3 == 0) v[rng() % v.size()] ^= 0x20;
+              if (rng() % 3 == 0) v = rng() % 2 ? v + "-x" : "x-" + v;
               break;
             }
             [[fallthrough]];
