@@ -142,8 +142,8 @@ TEST_CASE("sim ledger: add_bound charges the budget at that position, like add")
   CHECK(l.spent(budgets[1], "acme", kMar1) == 1);
 }
 
-TEST_CASE("KeyIds: keys of every length, one byte apart, are told apart and found again") {
-  KeyIds ids;
+TEST_CASE("Interner: keys of every length, one byte apart, are told apart and found again") {
+  Interner ids;
   std::vector<std::string> keys;
   for (size_t len = 0; len <= 40; ++len) {
     std::string base(len, 'k');

@@ -7,8 +7,8 @@
 #include <queue>
 #include <unordered_map>
 
+#include "tools/dryrun/interner.h"
 #include "tools/dryrun/packed_record.h"
-#include "tools/dryrun/str_map.h"
 #include "tools/dryrun/timeparse.h"
 
 namespace tollgate::dryrun {
@@ -163,22 +163,6 @@ enum ChangeField : uint8_t {
 };
 const char* const kFieldNames[] = {"route",   "deny",   "allow", "retry", "retry",
                                    "max_out", "max_in", "rag",   "cache"};
-
-class Interner {
- public:
-  uint32_t id(std::string_view s) {
-    auto it = ids_.find(s);
-    if (it != ids_.end()) return it->second;
-    uint32_t id = static_cast<uint32_t>(names.size());
-    names.emplace_back(s);
-    ids_.emplace(names.back(), id);
-    return id;
-  }
-  std::vector<std::string> names;
-
- private:
-  StrMap<uint32_t> ids_;
-};
 
 class Replayer {
  public:
@@ -570,7 +554,7 @@ class Replayer {
       case kRoute:
       case kDeny:
       case kAllow:
-        return v >= 0 ? labels_.names[v] : "-";
+        return v >= 0 ? labels_.names()[v] : "-";
       case kRetryDropped:
       case kRetryAdded:
         return v ? "retried" : "not retried";
@@ -608,8 +592,8 @@ class Replayer {
       ChangeExample e;
       e.where = file_names_[rec.file] + ":" + std::to_string(rec.line);
       e.request_id = rec.request_id;
-      e.tenant = tenants_.names[tenant];
-      e.task = tasks_.names[task];
+      e.tenant = tenants_.names()[tenant];
+      e.task = tasks_.names()[task];
       e.in_tokens = rec.in_tokens;
       e.out_tokens = rec.out_tokens;
       e.base_cost = b.cost.cost;
@@ -623,8 +607,8 @@ class Replayer {
   }
 
   void finish() {
-    out_->tenants = tenants_.names;
-    out_->tasks = tasks_.names;
+    out_->tenants = tenants_.names();
+    out_->tasks = tasks_.names();
     std::sort(kinds_.begin(), kinds_.end(),
               [](const ChangeKind& a, const ChangeKind& b) { return a.count > b.count; });
     out_->changes = std::move(kinds_);

@@ -57,15 +57,6 @@ void SimLedger::restart(Table& t, int64_t now_ms) {
   t.memo_end = window_end(t.info->window, t.memo_start);
 }
 
-uint32_t KeyIds::lookup(std::string_view key) {
-  auto it = ids_.find(key);
-  if (it != ids_.end()) return last_id_ = it->second;
-  last_id_ = static_cast<uint32_t>(names_.size());
-  names_.emplace_back(key);
-  ids_.emplace(names_.back(), last_id_);
-  return last_id_;
-}
-
 double SimLedger::spent(const BudgetInfo& budget, std::string_view key, int64_t now_ms) const {
   Table& t = table(budget);
   uint32_t id = keys_->id(key);

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,39 +14,18 @@
 #include <vector>
 
 #include "tollgate/budget.hpp"
-#include "tools/dryrun/bytes.h"
-#include "tools/dryrun/str_map.h"
+#include "tools/dryrun/interner.h"
 
 namespace tollgate::dryrun {
 
-// Budget key text -> dense id. Both sides' ledgers can share one: they look up the same key
-// (the tenant) for the same record, so the second finds it in the last-key memo, not the hash.
-class KeyIds {
- public:
-  __attribute__((always_inline)) uint32_t id(std::string_view key) {
-    if (last_id_ != UINT32_MAX) {
-      const std::string& last = names_[last_id_];
-      if (key.size() == last.size() && bytes_equal(key.data(), last.data(), key.size()))
-        return last_id_;
-    }
-    return lookup(key);
-  }
-  size_t size() const { return names_.size(); }
-
- private:
-  uint32_t lookup(std::string_view key);
-
-  StrMap<uint32_t> ids_;
-  std::vector<std::string> names_;  // by id: the last key is compared in place, never copied
-  uint32_t last_id_ = UINT32_MAX;
-};
-
 class SimLedger : public BudgetReader {
  public:
-  SimLedger() : keys_(std::make_shared<KeyIds>()) {}
-  // Interns keys through `keys` from now on (call before any lookup).
-  void share_keys(std::shared_ptr<KeyIds> keys) { keys_ = std::move(keys); }
-  const std::shared_ptr<KeyIds>& keys() const { return keys_; }
+  SimLedger() : keys_(std::make_shared<Interner>()) {}
+  // Interns keys through `keys` from now on (call before any lookup). Both sides' ledgers share
+  // one: they look up the same key (the tenant) for the same record, so the second finds it in
+  // the interner's last-key compare, not the hash.
+  void share_keys(std::shared_ptr<Interner> keys) { keys_ = std::move(keys); }
+  const std::shared_ptr<Interner>& keys() const { return keys_; }
 
   // The replayed policy's budgets (Policy::budgets()): views and charges naming one of them find
   // its counters by position. Any other BudgetInfo still works, found by address, then by name.
@@ -102,7 +80,7 @@ class SimLedger : public BudgetReader {
   size_t bound_count_ = 0;
   std::vector<size_t> bound_tables_;
   mutable std::vector<std::pair<const BudgetInfo*, size_t>> aliases_;
-  std::shared_ptr<KeyIds> keys_;
+  std::shared_ptr<Interner> keys_;
 };
 
 }  // namespace tollgate::dryrun
