@@ -90,11 +90,6 @@ class PolicySide : public Side {
     }
     for (size_t i = 0; i < policy_.inputs().size(); ++i) {
       const InputInfo& in = policy_.inputs()[i];
-      int slot = policy_.slot(in.name);
-      if (slot >= 0) {
-        if (static_cast<size_t>(slot) >= string_input_.size()) string_input_.resize(slot + 1);
-        string_input_[slot] = in.type == InputType::String;
-      }
       InputBinding b;
       b.name = in.name;
       b.slot = policy_.slot(in.name);
@@ -147,12 +142,12 @@ class PolicySide : public Side {
     if (!e) return;
     ledger_.share_keys(e->ledger_.keys());
     if (e->bindings_.size() != bindings_.size()) return;
+    // Bound to the record the same way; copy_from checks the inputs themselves (names, types,
+    // enum members) and takes care of differing defaults and literals.
     for (size_t i = 0; i < bindings_.size(); ++i) {
       const InputBinding &a = bindings_[i], &b = e->bindings_[i];
-      const InputInfo &ia = policy_.inputs()[i], &ib = e->policy_.inputs()[i];
-      if (a.kind != b.kind || a.slot != b.slot || a.type != b.type || a.name != b.name ||
-          a.value != b.value || a.attr != b.attr || a.fallback_attr != b.fallback_attr ||
-          ia.members != ib.members || ia.has_default != ib.has_default)
+      if (a.kind != b.kind || a.slot != b.slot || a.value != b.value || a.attr != b.attr ||
+          a.fallback_attr != b.fallback_attr)
         return;
     }
     if (req_.copy_from(e->req_) != Status::Ok) return;
@@ -420,9 +415,10 @@ class PolicySide : public Side {
 
   // Budget i's key for the request: a string input set on it is its own text (the usual "per
   // tenant"); enum names, numbers and defaults go through Policy::budget_key.
+  // (key_input is the input's index, which is also its slot.)
   std::string_view key_text(size_t i, char (&buf)[32]) const {
     int32_t k = policy_.budgets()[i].key_input;
-    if (k >= 0 && static_cast<size_t>(k) < string_input_.size() && string_input_[k]) {
+    if (k >= 0 && policy_.inputs()[k].type == InputType::String) {
       const Slot& s = req_.slots()[k];
       if (s.set) return std::string_view(s.str, s.len);
     }
@@ -431,7 +427,6 @@ class PolicySide : public Side {
 
   Policy policy_;
   Request req_;
-  std::vector<uint8_t> string_input_;  // by slot: a string input
   SideOptions opts_;
   SimLedger ledger_;
   PrefixCache cache_;
