@@ -1,6 +1,6 @@
-// Short byte strings read a word at a time: unaligned loads and an equality test that reads
-// only the bytes it is given (overlapping words instead of a byte loop or a memcmp call). Shared
-// by the JSON scanner, the string hash and the per-record key and enum matching.
+// Short byte strings a word at a time: unaligned loads, and an equality test and a copy that
+// touch only the bytes they are given (overlapping words instead of a byte loop or a memcmp /
+// memcpy call). Shared by the JSON scanner, the string hash, key and enum matching, and packing.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +37,34 @@ inline __attribute__((always_inline)) bool bytes_equal(const char* a, const char
   for (size_t i = 0; i < n; ++i)
     if (a[i] != b[i]) return false;
   return true;
+}
+
+// memcpy of a short string (attribute values are mostly a few bytes, model names a few dozen) as
+// two overlapping word moves instead of a call into the library's size dispatch.
+inline void copy_bytes(char* dst, const char* src, size_t n) {
+  if (n > 16) {
+    if (n > 32) {
+      std::memcpy(dst, src, n);
+      return;
+    }
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+  } else if (n >= 8) {
+    const uint64_t a = load_u64(src), b = load_u64(src + n - 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    const uint32_t a = load_u32(src), b = load_u32(src + n - 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
 }
 
 }  // namespace tollgate::dryrun

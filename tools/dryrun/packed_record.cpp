@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "tools/dryrun/bytes.h"
+
 namespace tollgate::dryrun {
 
 namespace {
@@ -35,39 +37,6 @@ T get(const char*& p) {
   std::memcpy(&v, p, sizeof v);
   p += sizeof v;
   return v;
-}
-
-// memcpy for the short strings of a record (attribute values are mostly a few bytes, model
-// names a few dozen): two overlapping loads and stores instead of a call into the library's
-// size dispatch.
-inline void copy_short(char* dst, const char* src, size_t n) {
-  if (n > 16) {
-    if (n > 32) {
-      std::memcpy(dst, src, n);
-      return;
-    }
-    char a[16], b[16];
-    std::memcpy(a, src, 16);
-    std::memcpy(b, src + n - 16, 16);
-    std::memcpy(dst, a, 16);
-    std::memcpy(dst + n - 16, b, 16);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else if (n > 0) {
-    dst[0] = src[0];
-    dst[n / 2] = src[n / 2];
-    dst[n - 1] = src[n - 1];
-  }
 }
 
 }  // namespace
@@ -110,7 +79,7 @@ void PackedRecord::pack(const LogRecord& r) {
     p += n;
   };
   for (const TextField* s : text) {
-    copy_short(p, s->data(), s->size());
+    copy_bytes(p, s->data(), s->size());
     p += s->size();
   }
   // The one copy of a borrowed value: from the reader's line into the block. Locals, read once:
@@ -123,7 +92,7 @@ void PackedRecord::pack(const LogRecord& r) {
   for (size_t i = 0; i < n_attrs; ++i) {
     const Ref a = ref[i];
     put(p, PackedAttr{a.key, off, a.len});
-    copy_short(values + off, a.ptr ? a.ptr : own + a.off, a.len);
+    copy_bytes(values + off, a.ptr ? a.ptr : own + a.off, a.len);
     off += a.len;
   }
   p = values + attr_bytes;
