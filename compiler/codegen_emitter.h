@@ -92,7 +92,7 @@ class Emitter {
   size_t finite_size(const Expr& e) const;
   std::vector<std::string> finite_table(const Expr& e) const;
   Val finite_val(const Expr& e, ErrSink& err);
-  Val finite_result(const Expr& e, llvm::Value* idx);
+  Val finite_result(const Expr& e, const Val& f);
   llvm::Value* scratch_charge(llvm::Value* need, ErrSink& err);
   // Whether evaluating `e` has an effect later evaluation or the host can observe (string
   // concatenation: scratch use; budget views: spent() calls).

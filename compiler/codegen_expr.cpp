@@ -498,7 +498,7 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
   const Expr& ea = *e.args[0];
   const Expr& eb = *e.args[1];
   if (e.type.kind == TypeKind::String && op == BinaryOp::Add && finite_size(e) > 0)
-    return finite_result(e, finite_val(e, err).v);
+    return finite_result(e, finite_val(e, err));
   std::vector<Val> ops = eval_all({&ea, &eb}, err);
   const Val& a = ops[0];
   const Val& b = ops[1];
@@ -673,7 +673,7 @@ std::vector<std::string> Emitter::finite_table(const Expr& e) const {
 }
 
 // Evaluates e (finite_size > 0) in the interpreter's order and returns its table index in v
-// (i64); `+` charges the scratch.
+// (i64); `+` charges the scratch, and its len is the length it charged: the result's.
 Val Emitter::finite_val(const Expr& e, ErrSink& err) {
   Val r;
   if (e.kind == ExprKind::StringLit) {
@@ -712,6 +712,7 @@ Val Emitter::finite_val(const Expr& e, ErrSink& err) {
   }
   scratch_charge(need, err);
   r.v = idx;
+  r.len = need;
   return r;
 }
 
@@ -725,27 +726,20 @@ Value* Emitter::scratch_charge(Value* need, ErrSink& err) {
   return used;
 }
 
-// The string at index `idx` of e's table.
-Val Emitter::finite_result(const Expr& e, Value* idx) {
+// The string of e's table at f.v, f.len long (finite_val of a `+`).
+Val Emitter::finite_result(const Expr& e, const Val& f) {
   std::vector<std::string> t = finite_table(e);
-  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(idx)) {
-    Val r = string_literal(t.at(c->getZExtValue()), -1);
-    return r;
-  }
-  std::vector<llvm::Constant*> ptrs, lens;
-  for (const std::string& s : t) {
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(f.v))
+    return string_literal(t.at(c->getZExtValue()), -1);
+  std::vector<llvm::Constant*> ptrs;
+  for (const std::string& s : t)
     ptrs.push_back(llvm::cast<llvm::Constant>(string_literal(s, -1).ptr));
-    lens.push_back(B.getInt32(static_cast<uint32_t>(s.size())));
-  }
   auto* pty = llvm::ArrayType::get(ptr_ty, ptrs.size());
-  auto* lty = llvm::ArrayType::get(i32_ty, lens.size());
   auto* pg = new llvm::GlobalVariable(M, pty, true, llvm::GlobalValue::PrivateLinkage,
                                       llvm::ConstantArray::get(pty, ptrs), "concat.strs");
-  auto* lg = new llvm::GlobalVariable(M, lty, true, llvm::GlobalValue::PrivateLinkage,
-                                      llvm::ConstantArray::get(lty, lens), "concat.strlens");
   Val r;
-  r.ptr = B.CreateLoad(ptr_ty, B.CreateInBoundsGEP(pty, pg, {i64(0), idx}));
-  r.len = B.CreateLoad(i32_ty, B.CreateInBoundsGEP(lty, lg, {i64(0), idx}));
+  r.ptr = B.CreateLoad(ptr_ty, B.CreateInBoundsGEP(pty, pg, {i64(0), f.v}));
+  r.len = f.len;
   r.id = i32(-1);
   return r;
 }
