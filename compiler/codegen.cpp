@@ -386,7 +386,23 @@ void Emitter::emit_finish() {
 bool Emitter::emit_decide(std::string* err_out) {
   init_enum_names();
   const std::vector<int32_t>& order = P.eval_order;
-  if (order.size() <= kRulesPerChunk) {
+  if (in.rule_functions) {
+    // One function per rule, a table of them for the rule index, and tg_decide as the chain of
+    // calls (the same decision without the index).
+    std::vector<llvm::Constant*> fns;
+    for (size_t k = 0; k < order.size(); ++k) {
+      std::string name = "tg_rule." + std::to_string(k);
+      begin_function(name.c_str(), false);
+      emit_rule(P.rules.at(static_cast<size_t>(order[k])));
+      B.CreateRetVoid();
+      fns.push_back(F);
+    }
+    auto* arr_ty = llvm::ArrayType::get(ptr_ty, fns.size());
+    new llvm::GlobalVariable(M, arr_ty, true, llvm::GlobalValue::ExternalLinkage,
+                             llvm::ConstantArray::get(arr_ty, fns), kRulesSymbol);
+    begin_function(kDecideSymbol, true);
+    for (llvm::Constant* f : fns) B.CreateCall(llvm::cast<llvm::Function>(f), {env, out, scratch});
+  } else if (order.size() <= kRulesPerChunk) {
     begin_function(kDecideSymbol, true);
     for (int32_t idx : order) emit_rule(P.rules.at(static_cast<size_t>(idx)));
   } else {

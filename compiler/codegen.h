@@ -42,11 +42,16 @@ struct CodegenInput {
   // Shared with the eval_support helpers the generated code calls; must outlive the code.
   const EvalContext* ctx = nullptr;
   JitAbi abi;
+  // Also emit every rule as its own function (void (env, out, scratch), its live test included)
+  // and a table of them in evaluation order, kRulesSymbol: the rule index calls the candidates.
+  bool rule_functions = false;
 };
 
 // The generated function: void tg_decide(const EvalEnv* env, Decision* out, EvalScratch* scratch).
 // `out` has been reset by the caller.
 constexpr const char* kDecideSymbol = "tg_decide";
+// With CodegenInput::rule_functions: const RuleFn tg_rules[rules in evaluation order].
+constexpr const char* kRulesSymbol = "tg_rules";
 
 // Emits the decision function into a new module with the given data layout. Returns null and sets
 // *error on an unsupported construct (a checker gap; never expected on a checked program).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/ast.h"
+#include "compiler/rule_index.h"
 #include "tollgate/budget.hpp"
 #include "tollgate/decision.hpp"
 #include "tollgate/policy.hpp"  // RouteInfo
@@ -73,6 +74,9 @@ PolicyTables make_policy_tables(const Program& program, const PriceLookup& looku
 // outlive the evaluator. The one-argument form uses make_policy_tables(program).
 std::unique_ptr<Evaluator> make_interpreter(const Program& program);
 std::unique_ptr<Evaluator> make_interpreter(const Program& program, const PolicyTables& tables);
+// With the rule index built by these options (RuleIndexOptions::chain(): none, the plain chain).
+std::unique_ptr<Evaluator> make_interpreter(const Program& program, const PolicyTables& tables,
+                                            const RuleIndexOptions& index);
 
 // SEAM for the JIT (implemented in the tollgate_jit library, compiler/jit*.cpp): compiles the
 // checked Program to native code. Returns null and sets *error on failure; the Engine then falls

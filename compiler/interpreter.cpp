@@ -8,6 +8,7 @@
 
 #include "compiler/eval_support.h"
 #include "compiler/evaluator.h"
+#include "compiler/rule_index.h"
 
 namespace tollgate {
 
@@ -97,7 +98,7 @@ struct Frame {
 
 class Interpreter final : public TracingEvaluator {
  public:
-  Interpreter(const Program& program, const PolicyTables& tables)
+  Interpreter(const Program& program, const PolicyTables& tables, const RuleIndexOptions& index)
       : program_(program), ctx_(make_eval_context(program, tables)) {
     if (program.eval_order.size() == program.rules.size()) {
       order_ = program.eval_order;
@@ -143,6 +144,7 @@ class Interpreter final : public TracingEvaluator {
       }
       meta_.push_back(m);
     }
+    index_ = RuleIndex::build(program, *ctx_, order_, index);
   }
 
   void decide(const EvalEnv& env, Decision* out) const override { run<false>(env, out, nullptr); }
@@ -152,37 +154,49 @@ class Interpreter final : public TracingEvaluator {
   }
 
  private:
-  // kTrace selects the traced instantiation: the untraced one has no observer calls at all.
+  // kTrace selects the traced instantiation: the untraced one has no observer calls at all. The
+  // untraced one dispatches through the rule index when the policy has one; a trace walks the
+  // whole chain so it can report every rule.
   template <bool kTrace>
   void run(const EvalEnv& env, Decision* out, EvalObserver* obs) const {
     out->reset();
     env.clear_memo();
     EvalScratch scratch;
     Frame fr{ctx_.get(), &env, &scratch, 0};
-    for (int32_t idx : order_) {
-      const Rule& rule = program_.rules[idx];
-      const RuleMeta& m = meta_[idx];
-      if (!live(m, *out)) {
-        if constexpr (kTrace) obs->on_skip(idx, *out);
-        continue;
-      }
-      if (rule.condition) {
-        Value c = eval(*rule.condition, fr);
-        if (c.kind != Value::Bool) {
-          tg_note_error(out, idx);
-          if constexpr (kTrace) obs->on_condition(idx, ConditionResult::Error, *out);
-          continue;
-        }
-        if (!c.b) {
-          if constexpr (kTrace) obs->on_condition(idx, ConditionResult::False, *out);
-          continue;
-        }
-      }
-      if constexpr (kTrace) obs->on_condition(idx, ConditionResult::True, *out);
-      apply<kTrace>(rule, m, idx, fr, out, obs);
+    if (!kTrace && index_) {
+      run_candidates(*index_, env.slots, out,
+                     [&](uint32_t pos) { step<false>(order_[pos], fr, out, nullptr); });
+    } else {
+      for (int32_t idx : order_) step<kTrace>(idx, fr, out, obs);
     }
     if constexpr (kTrace) obs->on_rules_done(*out);
     tg_finish(ctx_.get(), out);
+  }
+
+  // One rule in evaluation order: skipped when nothing it sets is still open, else its
+  // condition, then its actions when it fires.
+  template <bool kTrace>
+  void step(int32_t idx, Frame& fr, Decision* out, EvalObserver* obs) const {
+    const Rule& rule = program_.rules[idx];
+    const RuleMeta& m = meta_[idx];
+    if (!live(m, *out)) {
+      if constexpr (kTrace) obs->on_skip(idx, *out);
+      return;
+    }
+    if (rule.condition) {
+      Value c = eval(*rule.condition, fr);
+      if (c.kind != Value::Bool) {
+        tg_note_error(out, idx);
+        if constexpr (kTrace) obs->on_condition(idx, ConditionResult::Error, *out);
+        return;
+      }
+      if (!c.b) {
+        if constexpr (kTrace) obs->on_condition(idx, ConditionResult::False, *out);
+        return;
+      }
+    }
+    if constexpr (kTrace) obs->on_condition(idx, ConditionResult::True, *out);
+    apply<kTrace>(rule, m, idx, fr, out, obs);
   }
 
   static bool live(const RuleMeta& m, const Decision& d) {
@@ -675,17 +689,24 @@ class Interpreter final : public TracingEvaluator {
   std::unique_ptr<EvalContext> ctx_;
   std::vector<int32_t> order_;
   std::vector<RuleMeta> meta_;
+  std::unique_ptr<RuleIndex> index_;  // null: the chain
 };
 
 }  // namespace
 
+std::unique_ptr<Evaluator> make_interpreter(const Program& program, const PolicyTables& tables,
+                                            const RuleIndexOptions& index) {
+  return std::make_unique<Interpreter>(program, tables, index);
+}
+
 std::unique_ptr<Evaluator> make_interpreter(const Program& program, const PolicyTables& tables) {
-  return std::make_unique<Interpreter>(program, tables);
+  return make_interpreter(program, tables, RuleIndexOptions{});
 }
 
 std::unique_ptr<TracingEvaluator> make_tracing_interpreter(const Program& program,
                                                            const PolicyTables& tables) {
-  return std::make_unique<Interpreter>(program, tables);
+  // Traces never use the index; do not spend the build on it.
+  return std::make_unique<Interpreter>(program, tables, RuleIndexOptions::chain());
 }
 
 std::unique_ptr<Evaluator> make_interpreter(const Program& program) {

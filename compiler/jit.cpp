@@ -210,8 +210,9 @@ class JitHost {
     return std::move(*tm);
   }
 
-  // Adds the module in a fresh JITDylib and resolves the decision function.
-  JITDylib* add(ThreadSafeModule tsm, void** fn, std::string* error) {
+  // Adds the module in a fresh JITDylib and resolves the decision function (and the rule table
+  // when `rules` is given).
+  JITDylib* add(ThreadSafeModule tsm, void** fn, void** rules, std::string* error) {
     std::lock_guard<std::mutex> lock(mu_);
     std::string name = "tollgate.policy." + std::to_string(next_id_++);
     auto jd = jit_->createJITDylib(name);
@@ -231,6 +232,15 @@ class JitHost {
       return nullptr;
     }
     *fn = sym->toPtr<void*>();
+    if (rules) {
+      auto table = jit_->lookup(*jd, kRulesSymbol);
+      if (!table) {
+        *error = take_message(table.takeError());
+        consumeError(jit_->getExecutionSession().removeJITDylib(*jd));
+        return nullptr;
+      }
+      *rules = table->toPtr<void*>();
+    }
     ++live_;
     return &*jd;
   }
@@ -258,6 +268,7 @@ class JitHost {
 namespace {
 
 using DecideFn = void (*)(const EvalEnv*, Decision*, EvalScratch*);
+using RuleFn = DecideFn;  // one rule: the same signature
 
 // UBSan's -fsanitize=function reads a signature word just before the callee; JIT code has none
 // (and may start a page), so the indirect call into it must not be instrumented.
@@ -270,15 +281,26 @@ using DecideFn = void (*)(const EvalEnv*, Decision*, EvalScratch*);
 class JitEvaluator final : public Evaluator {
  public:
   JitEvaluator(std::shared_ptr<JitHost> host, std::unique_ptr<EvalContext> ctx, JITDylib* jd,
-               DecideFn fn)
-      : host_(std::move(host)), ctx_(std::move(ctx)), jd_(jd), fn_(fn) {}
+               DecideFn fn, std::unique_ptr<RuleIndex> index, const RuleFn* rules)
+      : host_(std::move(host)),
+        ctx_(std::move(ctx)),
+        jd_(jd),
+        fn_(fn),
+        index_(std::move(index)),
+        rules_(rules) {}
   ~JitEvaluator() override { host_->remove(jd_); }
 
   TOLLGATE_NO_SANITIZE_FUNCTION void decide(const EvalEnv& env, Decision* out) const override {
     out->reset();
     env.clear_memo();
     EvalScratch scratch;
-    fn_(&env, out, &scratch);
+    if (!index_) {
+      fn_(&env, out, &scratch);
+      return;
+    }
+    run_candidates(*index_, env.slots, out,
+                   [&](uint32_t pos) TOLLGATE_NO_SANITIZE_FUNCTION { rules_[pos](&env, out, &scratch); });
+    tg_finish(ctx_.get(), out);
   }
 
  private:
@@ -286,6 +308,8 @@ class JitEvaluator final : public Evaluator {
   std::unique_ptr<EvalContext> ctx_;  // read by the generated code and the helpers it calls
   JITDylib* jd_;
   DecideFn fn_;
+  std::unique_ptr<RuleIndex> index_;  // null: fn_ is the whole decision
+  const RuleFn* rules_;               // the module's rule table (with an index)
 };
 
 }  // namespace
@@ -328,6 +352,8 @@ std::unique_ptr<Evaluator> make_jit_evaluator(const std::shared_ptr<JitHost>& ho
   in.program = &program;
   in.ctx = ctx.get();
   in.abi = jit_abi();
+  std::unique_ptr<RuleIndex> index = RuleIndex::build(program, *ctx, program.eval_order, options.index);
+  in.rule_functions = index != nullptr;
 
   auto llctx = std::make_unique<LLVMContext>();
   llctx->setDiscardValueNames(
@@ -354,7 +380,9 @@ std::unique_ptr<Evaluator> make_jit_evaluator(const std::shared_ptr<JitHost>& ho
   Clock::time_point t2 = Clock::now();
 
   void* fn = nullptr;
-  JITDylib* jd = host->add(ThreadSafeModule(std::move(mod), std::move(llctx)), &fn, error);
+  void* rules = nullptr;
+  JITDylib* jd = host->add(ThreadSafeModule(std::move(mod), std::move(llctx)), &fn,
+                           index ? &rules : nullptr, error);
   if (!jd) return nullptr;
   if (timing) {
     std::fprintf(stderr,
@@ -363,7 +391,8 @@ std::unique_ptr<Evaluator> make_jit_evaluator(const std::shared_ptr<JitHost>& ho
                  program.rules.size(), insts, tier_name(tier), ms(t0, t1), ms(t1, t2),
                  ms(t2, Clock::now()));
   }
-  return std::make_unique<JitEvaluator>(host, std::move(ctx), jd, reinterpret_cast<DecideFn>(fn));
+  return std::make_unique<JitEvaluator>(host, std::move(ctx), jd, reinterpret_cast<DecideFn>(fn),
+                                        std::move(index), static_cast<const RuleFn*>(rules));
 }
 
 std::unique_ptr<Evaluator> make_jit_evaluator(const Program& program, const PolicyTables& tables,

@@ -20,6 +20,8 @@ enum class JitOptLevel : uint8_t { Auto, Fast, Optimized };
 struct JitOptions {
   JitOptLevel level = JitOptLevel::Auto;
   bool dump_ir = false;  // print the optimised IR to stderr (debugging)
+  // The rule-set index (rule_index.h); RuleIndexOptions::chain() compiles the plain chain.
+  RuleIndexOptions index;
 };
 
 // A fresh host; the LLJIT inside is created on first compile. An Engine holds one.

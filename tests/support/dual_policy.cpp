@@ -16,7 +16,8 @@ DualStatus build_dual(std::string_view source, DualPolicy* out, const JitOptions
     return DualStatus::Rejected;
   }
   out->tables = make_policy_tables(*out->program);
-  out->interp = make_interpreter(*out->program, out->tables);
+  out->interp = make_interpreter(*out->program, out->tables, RuleIndexOptions::chain());
+  out->indexed = make_interpreter(*out->program, out->tables, options.index);
   std::string error;
   out->jit = make_jit_evaluator(default_jit_host(), *out->program, out->tables, options, &error);
   if (!out->jit) {

@@ -1,5 +1,6 @@
-// One policy source compiled both ways (reference interpreter and JIT) for differential tests,
-// regression tests and the fuzzer.
+// One policy source compiled every way (the reference interpreter walking the plain chain, the
+// interpreter through the rule index, and the JIT) for differential tests, regression tests and
+// the fuzzer.
 #pragma once
 
 #include <memory>
@@ -15,7 +16,8 @@ namespace tollgate::testing {
 struct DualPolicy {
   std::unique_ptr<Program> program;
   PolicyTables tables;
-  std::unique_ptr<Evaluator> interp;
+  std::unique_ptr<Evaluator> interp;   // the chain: the reference semantics
+  std::unique_ptr<Evaluator> indexed;  // the interpreter with the JitOptions' rule index
   std::unique_ptr<Evaluator> jit;
   std::string diagnostics;  // parse/check errors, or the JIT's error
 };

@@ -91,10 +91,18 @@ class Gen {
     lets_ = 2;
     s += "let l_str = " + gen(T::Str, 2) + "\n";
     lets_ = 3;
+    if (opt_.indexed_percent > 0) {
+      // A let of indexable tests: the index looks through it.
+      s += "let l_sel = " + indexable() + " and " + indexable() + "\n";
+    }
     std::vector<std::string> rules;
     for (int i = 0; i < opt_.rules; ++i) {
       if (!rules.empty() && coin(12)) {
         rules.push_back(rules[pick(rules.size())]);  // an exact duplicate: shadowed
+        continue;
+      }
+      if (static_cast<int>(pick(100)) < opt_.indexed_percent) {
+        rules.push_back("if " + indexed_condition() + actions());
         continue;
       }
       rules.push_back("if " + gen(T::Bool, opt_.max_depth) + actions());
@@ -239,6 +247,63 @@ class Gen {
     if (d <= 0 || coin(2))
       return coin(2) ? std::string(any(kStrLits)) : std::string(coin(2) ? "kind" : "mode");
     return "(" + finite_str(d - 1) + " + " + std::string(any(kStrLits)) + ")";
+  }
+
+  // A tenant-like literal from the policy's pool (rule sets: per-customer overrides).
+  std::string tenant_literal() {
+    return "\"c-" + std::to_string(pick(static_cast<size_t>(std::max(1, opt_.tenant_literals)))) +
+           "\"";
+  }
+
+  // One conjunct the rule index can use.
+  std::string indexable() {
+    static const char* const thresholds[] = {"0", "1", "2", "7", "-3", "100", "8k", "65"};
+    static const char* const ops[] = {"<", "<=", ">", ">=", "=="};
+    switch (pick(10)) {
+      case 0:
+      case 1:
+      case 2:
+        return "who == " + tenant_literal();
+      case 3:
+        return "who in [" + tenant_literal() + ", " + tenant_literal() + "]";
+      case 4:
+        return std::string("kind ") + (coin(3) ? "!= " : "== ") + any(kKindMembers);
+      case 5:
+        return std::string("kind ") + (coin(3) ? "not in [" : "in [") + any(kKindMembers) + ", " +
+               any(kKindMembers) + "]";
+      case 6:
+        return std::string("mode == ") + any(kModeMembers);
+      case 7:  // literal on the left
+        return std::string(any(thresholds)) + " " + any(ops) + " " + any(kIntInputs);
+      default:
+        return std::string(any(kIntInputs)) + " " + any(ops) + " " + any(thresholds);
+    }
+  }
+
+  // A rule-set condition: indexable tests, sometimes behind an effectful or erroring conjunct
+  // (which the index must not look past), through the let, in an `or`, or with a residual.
+  std::string indexed_condition() {
+    std::string c;
+    switch (pick(8)) {
+      case 0:  // an effect first: scratch use or a spent() call
+        c = coin(2) ? "(who + \"-x\") != \"q\" and " : budgets_[pick(budgets_.size())] + ".ratio < 2.0 and ";
+        break;
+      case 1:  // an erroring conjunct first (division by an input that can be 0)
+        c = "(n2 / n3) < 5 and ";
+        break;
+      case 2:
+        c = "l_sel and ";
+        break;
+      default:
+        break;
+    }
+    int n = 1 + static_cast<int>(pick(3));
+    // Most rule sets are per customer: half the rules lead with a tenant test.
+    for (int i = 0; i < n; ++i)
+      c += (i ? " and " : "") + (i == 0 && coin(2) ? "who == " + tenant_literal() : indexable());
+    if (coin(8)) c = "(" + c + ") or " + indexable();
+    if (coin(3)) c += " and " + gen(T::Bool, 1);
+    return c;
   }
 
   std::string num(int d) { return coin(3) ? gen(T::Float, d) : gen(T::Int, d); }

@@ -25,6 +25,11 @@ struct RandomPolicyOptions {
   // besides the three fixed ones. More than EvalEnv::kSpentMemo budgets in all exercise the
   // budgets whose spent() is not memoised.
   int extra_budgets = 2;
+  // Rule-set shape (the rule index): the share of rules, in percent, whose condition is built
+  // of indexable tests (who == "c-17", kind in [...], n1 < 100, ...), some behind an effectful or
+  // erroring conjunct, through a let, or in an `or`; `who` literals come from a pool this big.
+  int indexed_percent = 0;
+  int tenant_literals = 50;
 };
 
 // A policy source that parses and checks (with the fixed schema the generator uses).
