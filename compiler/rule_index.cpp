@@ -428,7 +428,18 @@ struct RuleIndexBuilder {
         if (c->hi != kMax) cuts.push_back(c->hi + 1);
       }
       std::sort(cuts.begin(), cuts.end());
-      cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+      std::vector<int64_t> distinct = cuts;
+      distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+      if (distinct.size() > opt.max_cuts) {
+        // Quantiles of the thresholds: a rule then sits in every interval its range meets (still
+        // a superset of the rules that can fire), and the entries stay bounded.
+        std::vector<int64_t> q;
+        for (size_t i = 1; i <= opt.max_cuts; ++i)
+          q.push_back(cuts[i * (cuts.size() - 1) / opt.max_cuts]);
+        q.erase(std::unique(q.begin(), q.end()), q.end());
+        distinct = std::move(q);
+      }
+      cuts = std::move(distinct);
       // Interval k is [cuts[k-1], cuts[k]) with cuts[-1] = MIN and cuts[n] = MAX + 1.
       std::vector<List> own(cuts.size() + 1);
       size_t entries = 0;
@@ -502,13 +513,12 @@ struct RuleIndexBuilder {
       seen.emplace(std::move(c), k);
       kids.push_back(k);
     }
-    // The unknown branch (no value): this input does not prune. Only an input without a
-    // default can lack a value in a well-formed request (an enum slot out of range is an
-    // embedder's error): those get a subtree of their own, the others a plain leaf. A Str node's
-    // unknown branch holds only its bound rules (the free subtree is visited anyway).
-    const List& all = str ? s.bound : rules;
-    uint32_t unknown = !ix.has_default_[in] ? build(all, excluded, depth + 1, child_unions)
-                                            : leaf(all, depth + 1, true);
+    // The unknown branch (no value: a required input left unset, or an enum slot out of range):
+    // this input does not prune, so every rule of the node is a candidate there (a Str node's
+    // free subtree is visited anyway, so its branch holds only the bound rules). A plain leaf,
+    // not a subtree: a subtree per split would double the index at every level for requests
+    // that are erroring anyway.
+    uint32_t unknown = leaf(str ? s.bound : rules, depth + 1, true);
     uint32_t free = str ? build(s.free, excluded, depth + 1, child_unions) : 0;
     excluded[in] = 0;
 

@@ -43,8 +43,11 @@ struct RuleIndexOptions {
   // Rules appear in several leaves (a rule that does not test an input sits under every value
   // of it). The builder stops splitting once the leaves hold more than
   // entry_factor * rules + entry_slack entries in all, so memory stays linear.
-  size_t entry_factor = 12;
+  size_t entry_factor = 32;
   size_t entry_slack = 4096;
+  // An int split cuts the input's range at most this many times (at quantiles of the rules'
+  // thresholds when they have more distinct ones).
+  size_t max_cuts = 32;
   // A split is taken only when its mean child is at most this fraction of the node.
   double min_gain = 0.75;
 
