@@ -338,12 +338,16 @@ struct RuleIndexBuilder {
     n.kind = Kind::Leaf;
     n.base = static_cast<uint32_t>(ix.entries_.size());
     n.count = static_cast<uint32_t>(rules.size());
+    ix.entries_.resize(n.base + rules.size());
+    RuleIndex::Entry* e = ix.entries_.data() + n.base;
     uint8_t suffix = 0;
-    ix.entries_.insert(ix.entries_.end(), rules.begin(), rules.end());
-    ix.need_.resize(ix.entries_.size());
     for (size_t i = rules.size(); i-- > 0;) {
-      suffix |= need[rules[i]];
-      ix.need_[n.base + i] = suffix;
+      e[i].pos = rules[i];
+      e[i].own = need[rules[i]];
+      suffix |= e[i].own;
+      e[i].suffix = suffix;
+      e[i].next = i + 1 < rules.size() && e[i + 1].own == e[i].own ? e[i + 1].next
+                                                                   : static_cast<uint32_t>(i + 1);
     }
     budget -= std::min(budget, rules.size());
     ix.stats_.leaves++;
@@ -594,7 +598,7 @@ std::unique_ptr<RuleIndex> RuleIndex::build(const Program& program, const EvalCo
   st.nodes = ix->nodes_.size();
   st.entries = ix->entries_.size();
   st.bytes = ix->nodes_.size() * sizeof(Node) + ix->children_.size() * 4 + ix->bounds_.size() * 8 +
-             ix->entries_.size() * 5 + n * (sizeof(Slot) + 9);
+             ix->entries_.size() * sizeof(Entry) + n * (sizeof(Slot) + 9);
   return ix;
 }
 
@@ -643,8 +647,7 @@ int RuleIndex::lookup(const Slot* slots, Candidates* out) const {
     const Node& leaf = nodes_[descend(stack[--top], slots, stack, &top)];
     if (leaf.count == 0) continue;
     Candidates& c = out[n++];
-    c.pos = entries_.data() + leaf.base;
-    c.need = need_.data() + leaf.base;
+    c.e = entries_.data() + leaf.base;
     c.n = leaf.count;
   }
   return n;

@@ -66,9 +66,16 @@ class RuleIndex {
   static constexpr uint8_t kNeedRoute = 1, kNeedRetry = 2, kNeedRag = 4, kNeedCache = 8;
   static constexpr uint8_t kAlways = 0x80;
 
+  // One candidate of a leaf.
+  struct Entry {
+    uint32_t pos;    // position in the evaluation order (ascending within a leaf)
+    uint32_t next;   // the next entry whose own need differs: a run of rules that can only set
+                     // fields already decided is skipped in one step
+    uint8_t own;     // this rule's need bits
+    uint8_t suffix;  // the OR of the need bits of this entry and every later one in the leaf
+  };
   struct Candidates {
-    const uint32_t* pos = nullptr;  // positions in the evaluation order, ascending
-    const uint8_t* need = nullptr;  // need[i]: OR of the needs of candidates i..n-1
+    const Entry* e = nullptr;
     uint32_t n = 0;
   };
 
@@ -122,8 +129,7 @@ class RuleIndex {
   std::vector<Node> nodes_;         // nodes_[0] is the root
   std::vector<uint32_t> children_;  // node ids
   std::vector<int64_t> bounds_;     // Int cut points, ascending per node
-  std::vector<uint32_t> entries_;   // leaf contents
-  std::vector<uint8_t> need_;       // parallel to entries_
+  std::vector<Entry> entries_;      // leaf contents
   // The effective value source per input: has a default, and the default slot (a string
   // default's str_id resolved against the literals, as Request interns a set string).
   std::vector<uint8_t> has_default_;
@@ -140,28 +146,39 @@ class RuleIndex {
 // merged by position; the loop ends once nothing left in any list can change the decision.
 template <class Step>
 inline void run_candidates(const RuleIndex& index, const Slot* slots, Decision* out, Step&& step) {
+  using E = RuleIndex::Entry;
+  constexpr uint8_t kAlways = RuleIndex::kAlways;
   RuleIndex::Candidates c[RuleIndex::kMaxLeaves];
   const int k = index.lookup(slots, c);
   if (k == 1) {
-    for (uint32_t i = 0; i < c[0].n; ++i) {
-      const uint8_t need = c[0].need[i];
-      if (!(need & RuleIndex::kAlways) && !(need & RuleIndex::undecided(*out))) return;
-      step(c[0].pos[i]);
+    const E* e = c[0].e;
+    for (uint32_t i = 0; i < c[0].n;) {
+      const uint8_t open = RuleIndex::undecided(*out);
+      if (!(e[i].suffix & kAlways) && !(e[i].suffix & open)) return;
+      if (!(e[i].own & kAlways) && !(e[i].own & open)) {
+        i = e[i].next;
+        continue;
+      }
+      step(e[i].pos);
+      ++i;
     }
     return;
   }
   uint32_t at[RuleIndex::kMaxLeaves] = {};
   for (;;) {
+    const uint8_t open = RuleIndex::undecided(*out);
     int best = -1;
     uint8_t need = 0;
     for (int j = 0; j < k; ++j) {
-      if (at[j] == c[j].n) continue;
-      need |= c[j].need[at[j]];
-      if (best < 0 || c[j].pos[at[j]] < c[best].pos[at[best]]) best = j;
+      const E* e = c[j].e;
+      uint32_t& i = at[j];
+      while (i < c[j].n && !(e[i].own & kAlways) && !(e[i].own & open)) i = e[i].next;
+      if (i == c[j].n) continue;
+      need |= e[i].suffix;
+      if (best < 0 || e[i].pos < c[best].e[at[best]].pos) best = j;
     }
-    if (best < 0) return;
-    if (!(need & RuleIndex::kAlways) && !(need & RuleIndex::undecided(*out))) return;
-    step(c[best].pos[at[best]++]);
+    if (best < 0 || (!(need & kAlways) && !(need & open))) return;
+    step(c[best].e[at[best]++].pos);
   }
 }
 

@@ -387,6 +387,41 @@ void BM_Ready(benchmark::State& state) {
   state.counters["jit ms"] = jit / iters;
 }
 
+// The parts of a decision's cost: filling the slots (with the tenant's interning) and the index
+// lookup alone, for the breakdown in docs/performance.md.
+void BM_Overrides_Fill(benchmark::State& state) {
+  const Compiled& c = compiled(kOverrides, static_cast<int>(state.range(0)));
+  const Workload& w = workload();
+  std::vector<Slot> slots = fresh_slots();
+  size_t i = 0;
+  for (auto _ : state) {
+    const Req& r = w.reqs[i];
+    fill(slots.data(), r, w.tenants[r.tenant], c);
+    benchmark::DoNotOptimize(slots.data());
+    if (++i == w.reqs.size()) i = 0;
+  }
+}
+
+void BM_Overrides_Lookup(benchmark::State& state) {
+  const Compiled& c = compiled(kOverrides, static_cast<int>(state.range(0)));
+  auto ctx = make_eval_context(*c.program, c.tables);
+  auto ix = RuleIndex::build(*c.program, *ctx, c.program->eval_order);
+  if (!ix) std::abort();
+  const Workload& w = workload();
+  std::vector<Slot> slots = fresh_slots();
+  size_t i = 0;
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    const Req& r = w.reqs[i];
+    fill(slots.data(), r, w.tenants[r.tenant], c);
+    RuleIndex::Candidates cs[RuleIndex::kMaxLeaves];
+    const int k = ix->lookup(slots.data(), cs);
+    sum += static_cast<uint64_t>(k) + cs[0].n;
+    if (++i == w.reqs.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(sum);
+}
+
 #define SERIES(fn) ->Arg(0)->Arg(100)->Arg(1000)->Arg(10000)
 BENCHMARK(BM_Overrides_Hand) SERIES();
 BENCHMARK(BM_Overrides_Jit) SERIES();
@@ -396,6 +431,8 @@ BENCHMARK(BM_Thresholds_Hand) SERIES();
 BENCHMARK(BM_Thresholds_Jit) SERIES();
 BENCHMARK(BM_Thresholds_Interpreter) SERIES();
 BENCHMARK(BM_Thresholds_Chain) SERIES();
+BENCHMARK(BM_Overrides_Fill)->Arg(10000);
+BENCHMARK(BM_Overrides_Lookup)->Arg(100)->Arg(10000);
 BENCHMARK(BM_Ready)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
