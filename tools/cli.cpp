@@ -258,6 +258,7 @@ int prepare_decision(const Command& cmd, const DecideOptions& opts, PreparedDeci
   std::string err;
   EngineOptions options;
   options.backend = opts.interp ? Backend::Interpreter : Backend::Jit;
+  options.wait_for_jit = true;  // the backend a command reports is the one that decided
   options.prices = load_prices(opts.prices, &err);
   if (!err.empty()) {
     std::fprintf(stderr, "tollgate %s: %s\n", cmd.name, err.c_str());

@@ -57,6 +57,7 @@ int cmd_test(int argc, char** argv) {
   std::string err;
   EngineOptions options;
   options.backend = interp ? Backend::Interpreter : Backend::Jit;
+  options.wait_for_jit = true;  // test what hosts run: the JIT tier
   options.prices = cli::load_prices(prices_path, &err);
   if (!err.empty()) {
     std::fprintf(stderr, "tollgate test: %s\n", err.c_str());

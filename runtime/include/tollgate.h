@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change of this header. */
-#define TG_ABI_VERSION 1
+#define TG_ABI_VERSION 2 /* 2: tiers (tg_engine_config.wait_for_jit, jit_hot_decisions, tg_policy_wait_for_jit) */
 TG_API int tg_abi_version(void);
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -75,6 +75,10 @@ typedef struct tg_engine_config {
   const char* ledger_snapshot; /* restore budget spend from this snapshot if it exists; NULL */
   const char* ledger_url;      /* NULL or "memory": in-process budgets; "redis://host:port?..."
                                   shares budgets across replicas (docs/replicas.md) */
+  /* ABI 2. A policy serves from the interpreter as soon as it compiles; its JIT tier is built on
+   * the engine's worker thread and swapped in atomically (docs/embedding.md "Tiers"). */
+  int wait_for_jit;            /* 1: tg_compile returns once the JIT tier serves (or failed) */
+  uint64_t jit_hot_decisions;  /* ask for the JIT tier after this many decisions; 0: at once */
 } tg_engine_config;
 
 /* Fills *config with the defaults. */
@@ -104,6 +108,8 @@ TG_API const char* tg_policy_name(const tg_policy* policy);
 TG_API const char* tg_policy_version(const tg_policy* policy);  /* hex hash of the source */
 TG_API const char* tg_policy_warnings(const tg_policy* policy); /* rendered warnings, or "" */
 TG_API int tg_policy_jitted(const tg_policy* policy);
+/* ABI 2: blocks until the policy's JIT tier serves or has failed; returns tg_policy_jitted. */
+TG_API int tg_policy_wait_for_jit(const tg_policy* policy);
 /* Slot of an input by name; -1 when there is no such input. Resolve once, set by slot. */
 TG_API int tg_policy_slot(const tg_policy* policy, const char* input);
 TG_API int tg_policy_input_count(const tg_policy* policy);

@@ -191,6 +191,8 @@ tg_status tg_engine_create(const tg_engine_config* config, tg_engine** out) {
     EngineOptions opts;
     opts.backend = c.use_interpreter ? Backend::Interpreter : Backend::Jit;
     opts.strict = c.strict != 0;
+    opts.wait_for_jit = c.wait_for_jit != 0;
+    opts.jit_hot_decisions = c.jit_hot_decisions;
     if (c.prices_path != nullptr && *c.prices_path) {
       std::string err;
       opts.prices = PriceTable::load(c.prices_path, &err);
@@ -274,6 +276,9 @@ const char* tg_policy_warnings(const tg_policy* p) {
 }
 int tg_policy_jitted(const tg_policy* p) {
   return p && p->policy.jitted() ? 1 : 0;
+}
+int tg_policy_wait_for_jit(const tg_policy* p) {
+  return p && p->policy.wait_for_jit() ? 1 : 0;
 }
 int tg_policy_slot(const tg_policy* p, const char* input) {
   return p && input ? p->policy.slot(input) : -1;

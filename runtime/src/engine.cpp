@@ -15,6 +15,7 @@
 #include "compiler/jit.h"
 #endif
 #include "compiler/parser.h"
+#include "runtime/src/jit_tier.h"
 #include "runtime/src/policy_impl.h"
 #include "tollgate/ledger.hpp"
 #include "tollgate/prices.hpp"
@@ -33,6 +34,15 @@ struct Engine::Impl {
   const std::shared_ptr<JitHost>& jit_host() {
     std::call_once(jit_once, [this] { jit = make_jit_host(); });
     return jit;
+  }
+  // The background JIT tier's threads, started by the first policy that needs them. Policies
+  // hold it weakly: it goes with the Engine, and their pending JIT tiers fail then.
+  std::once_flag worker_once;
+  std::shared_ptr<detail::JitWorker> worker;
+  const std::shared_ptr<detail::JitWorker>& jit_worker() {
+    std::call_once(worker_once,
+                   [this] { worker = std::make_shared<detail::JitWorker>(options.jit_threads); });
+    return worker;
   }
 #endif
 };
@@ -96,24 +106,32 @@ CompileResult Engine::compile(std::string_view source, std::string_view file) {
         detail::build_policy_impl(std::move(program), source, file, lookup);
     impl->ledger = impl_->ledger;
 
+    // The interpreter serves from now on; the JIT tier replaces it when ready.
+    impl->interpreter = make_interpreter(*impl->program, impl->tables);
+    impl->active.store(impl->interpreter.get(), std::memory_order_release);
 #ifdef TOLLGATE_HAVE_JIT
     if (impl_->options.backend == Backend::Jit) {
-      std::string error;
-      impl->evaluator =
-          make_jit_evaluator(impl_->jit_host(), *impl->program, impl->tables, JitOptions{}, &error);
-      if (impl->evaluator) {
-        impl->jitted = true;
+      impl->jit_host = impl_->jit_host();
+      impl->hot_after = impl_->options.jit_hot_decisions;
+      if (impl_->options.wait_for_jit) {
+        impl->jit_state.store(detail::PolicyImpl::kCompiling);
+        detail::compile_jit_tier(*impl);
+        if (!impl->jitted()) {
+          diags.add({Severity::Note,
+                     file_name,
+                     {},
+                     "JIT unavailable, using the interpreter: " + impl->jit_error,
+                     "jit-fallback"});
+        }
       } else {
-        diags.add({Severity::Note,
-                   file_name,
-                   {},
-                   "JIT unavailable, using the interpreter: " + error,
-                   "jit-fallback"});
+        const std::shared_ptr<detail::JitWorker>& worker = impl_->jit_worker();
+        impl->worker = worker;
+        worker->add(impl);
+        impl->jit_state.store(detail::PolicyImpl::kIdle);
+        if (impl->hot_after == 0) impl->request_jit();
       }
     }
 #endif
-    if (!impl->evaluator) impl->evaluator = make_interpreter(*impl->program, impl->tables);
-
     finish_diagnostics(diags, source, &res);
     res.policy.emplace(std::move(impl));
   } catch (const std::exception& e) {

@@ -43,7 +43,8 @@ void run(const detail::PolicyImpl& p, const Request& req, const BudgetReader* bu
   env.budgets = budgets;
   env.budget_infos = &p.budgets;
   env.now_ms = now;
-  p.evaluator->decide(env, out);
+  if (p.jit_state.load(std::memory_order_relaxed) == detail::PolicyImpl::kIdle) p.note_decision();
+  p.active.load(std::memory_order_acquire)->decide(env, out);
 }
 
 }  // namespace
@@ -57,7 +58,16 @@ void Policy::decide(const Request& req, const BudgetReader& budgets, Decision* o
 }
 
 bool Policy::jitted() const {
-  return impl_->jitted;
+  return impl_->jitted();
+}
+
+bool Policy::wait_for_jit() const {
+  return impl_->wait_jit();
+}
+
+std::string Policy::jit_error() const {
+  std::lock_guard<std::mutex> lock(impl_->jit_mu);
+  return impl_->jit_error;
 }
 
 const std::vector<InputInfo>& Policy::inputs() const {

@@ -2,7 +2,11 @@
 // metadata the public API exposes, and the chosen evaluator (JIT or interpreter).
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,9 +17,15 @@
 #include "tollgate/budget.hpp"
 #include "tollgate/policy.hpp"
 
+namespace tollgate {
+class JitHost;
+}
+
 namespace tollgate::detail {
 
-struct PolicyImpl {
+class JitWorker;
+
+struct PolicyImpl : std::enable_shared_from_this<PolicyImpl> {
   // Declaration order matters: the evaluator and context point into the Program, so they are
   // declared after it (and destroyed before it).
   std::unique_ptr<Program> program;
@@ -30,8 +40,34 @@ struct PolicyImpl {
   PolicyTables tables;
   std::shared_ptr<const Schema> schema;
   std::unique_ptr<EvalContext> ctx;  // budget_limit / budget_key
-  std::unique_ptr<Evaluator> evaluator;
-  bool jitted = false;
+
+  // ---- tiers (runtime/src/jit_tier.h) ----
+  std::unique_ptr<Evaluator> interpreter;  // serves from the start
+  // What decide() runs: the interpreter, then the JIT tier once it is published. Both live as
+  // long as the policy, so a decision that loaded one finishes on it.
+  mutable std::atomic<const Evaluator*> active{nullptr};
+  enum JitState : uint8_t { kIdle, kQueued, kCompiling, kJitted, kFailed };
+  mutable std::atomic<uint8_t> jit_state{kFailed};  // kFailed until the Engine enables the tier
+  mutable std::atomic<uint64_t> decisions{0};       // counted while kIdle (hotness)
+  uint64_t hot_after = 0;                           // kIdle -> kQueued at this many decisions
+  std::shared_ptr<JitHost> jit_host;
+  std::weak_ptr<JitWorker> worker;
+  mutable std::mutex jit_mu;  // guards jit and jit_error; jit_cv signals kJitted/kFailed
+  mutable std::condition_variable jit_cv;
+  mutable std::unique_ptr<Evaluator> jit;
+  mutable std::string jit_error;
+
+  // decide()'s hotness count while the JIT tier is not requested yet (one relaxed add).
+  void note_decision() const {
+    if (decisions.fetch_add(1, std::memory_order_relaxed) + 1 >= hot_after) request_jit();
+  }
+  // kIdle -> kQueued: hands the policy to the Engine's worker (or fails if the Engine is gone).
+  void request_jit() const;
+  // Installs the JIT tier (null: failed, with `error`) and wakes wait_jit().
+  void publish_jit(std::unique_ptr<Evaluator> ev, const std::string& error) const;
+  // Blocks until the JIT tier is published or failed (requesting it when idle); true if jitted.
+  bool wait_jit() const;
+  bool jitted() const { return jit_state.load(std::memory_order_acquire) == kJitted; }
   // The engine's ledger (shared so a Policy may outlive its Engine). Null: spent is 0.
   std::shared_ptr<const BudgetReader> ledger;
 };

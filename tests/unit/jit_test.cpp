@@ -98,6 +98,7 @@ TEST_CASE("Engine uses the JIT by default; the interpreter stays selectable", "[
   CompileResult r = jit_engine.compile(kSmall, "small.pol");
   INFO(r.rendered);
   REQUIRE(r.ok());
+  CHECK(r.policy->wait_for_jit());  // the JIT tier replaces the interpreter in the background
   CHECK(r.policy->jitted());
 
   EngineOptions o;
@@ -106,6 +107,7 @@ TEST_CASE("Engine uses the JIT by default; the interpreter stays selectable", "[
   CompileResult ri = interp_engine.compile(kSmall, "small.pol");
   REQUIRE(ri.ok());
   CHECK_FALSE(ri.policy->jitted());
+  CHECK_FALSE(ri.policy->wait_for_jit());
 
   Request a(*r.policy), b(*ri.policy);
   for (Request* q : {&a, &b}) {

@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
   EngineOptions eo;
   eo.prices = prices;
   eo.backend = interp ? Backend::Interpreter : Backend::Jit;
+  eo.wait_for_jit = true;  // a replay is long: start it on native code
   Engine engine(eo);
   SideSpec sides[2];
   const std::string* args[2] = {&base_arg, &head_arg};

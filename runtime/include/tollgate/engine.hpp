@@ -29,6 +29,18 @@ struct EngineOptions {
   // Run the lints (shadowed rules, unused names, ...) and report them as warnings. They are
   // authoring feedback for `tollgate check`; a host reloading a large policy skips their cost.
   bool lints = false;
+
+  // Tiers (Backend::Jit; docs/embedding.md "Tiers"). A policy serves from the interpreter (through
+  // its rule index) as soon as it is checked. Its JIT tier is compiled on the engine's worker
+  // threads and swapped in atomically; decisions in flight finish on the tier they started on.
+  // wait_for_jit: compile() returns only once the JIT tier serves (or failed: a note says why,
+  // and the interpreter serves). Tests, benchmarks and the CLI use it.
+  bool wait_for_jit = false;
+  // A policy asks for its JIT tier once it has made this many decisions; 0: right after
+  // compile(). With one policy per customer, the idle ones then never pay for the JIT.
+  uint64_t jit_hot_decisions = 0;
+  // Worker threads that build JIT tiers in the background.
+  int jit_threads = 1;
 };
 
 struct CompileResult {

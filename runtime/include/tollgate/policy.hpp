@@ -84,8 +84,14 @@ class Policy {
     return d;
   }
 
-  // True when decisions run through JIT-compiled native code.
+  // True when decisions run through JIT-compiled native code. A policy starts on the interpreter
+  // and moves to the JIT tier when it is ready (EngineOptions: wait_for_jit, jit_hot_decisions).
   bool jitted() const;
+  // Blocks until the JIT tier serves or has failed (asking for it first if the policy is not hot
+  // yet); returns jitted(). Returns false at once for an interpreter-only Engine.
+  bool wait_for_jit() const;
+  // Why the JIT tier failed ("" when it did not).
+  std::string jit_error() const;
 
   const std::vector<InputInfo>& inputs() const;
   const std::vector<RouteInfo>& routes() const;
