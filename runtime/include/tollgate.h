@@ -189,6 +189,53 @@ TG_API uint32_t tg_decision_rule_line(const tg_decision* decision, tg_field fiel
  * this decision or its destruction. NULL on error. */
 TG_API const char* tg_decision_audit_json(tg_decision* decision, const tg_request* request);
 
+/* ---- the bulk path (ABI 2): every input in one call, the decision in a plain struct ---------- */
+
+/* One input value. A request is an array of these in slot order (tg_policy_input_count entries,
+ * tg_policy_input_name names slot i): plain data the host fills and reuses. */
+typedef struct tg_value {
+  int64_t i;       /* int and bool (0/1) inputs; enum inputs: the member index (tg_policy_enum_index) */
+  double f;        /* float inputs; NaN is TG_ERR_BAD_VALUE */
+  const char* str; /* string inputs: borrowed bytes, valid until the call returns */
+  uint32_t len;    /* string length */
+  uint8_t set;     /* 0: not set (the input's default applies, or reading it is an error) */
+  uint8_t pad[3];
+} tg_value;
+
+/* A decision as plain data: read the fields, no call per field. */
+typedef struct tg_result {
+  int32_t route;            /* route index (tg_policy_route_name); -1 when denied */
+  int32_t denied;           /* 1: denied, deny_reason says why */
+  int64_t max_out;          /* -1: no cap */
+  int64_t max_in;           /* -1: no cap */
+  int64_t backoff_ms;       /* with retry */
+  int64_t top_k;            /* with rag */
+  int32_t retry;            /* 1: retry after backoff_ms */
+  int32_t rag;              /* 1: retrieve top_k chunks */
+  int32_t cache;            /* tg_cache */
+  uint32_t errors;          /* evaluation errors the decision met */
+  const char* deny_reason;  /* "" when routed. Borrowed: valid while the policy lives */
+  uint32_t rule_line[6];    /* source line of the rule that set each tg_field; 0: none */
+  uint32_t tag_count;       /* tags: only through tg_decide + tg_decision_tag */
+  uint32_t pad;
+} tg_result;
+
+/* Member index of `member` of enum input `slot`; -1 if there is none. Resolve once. */
+TG_API int tg_policy_enum_index(const tg_policy* policy, int slot, const char* member);
+
+/* Decides one request given as `n` values in slot order (n must be tg_policy_input_count) at
+ * `now_ms` (ms since the Unix epoch; 0: the wall clock). Pure, like tg_decide; no allocation;
+ * reads budgets from the engine's ledger. A bad value (wrong enum index, NaN, NULL string with
+ * len > 0) fails the call with the slot named in tg_last_error(). */
+TG_API tg_status tg_decide_values(const tg_policy* policy, const tg_value* values, int n,
+                                  int64_t now_ms, tg_result* out);
+
+/* Decides `count` requests in one call: request k is values[k * n .. k * n + n), its result
+ * out[k]. Stops at the first bad request (tg_last_error names it and its slot); results before
+ * it are filled. */
+TG_API tg_status tg_decide_batch(const tg_policy* policy, const tg_value* values, int n,
+                                 size_t count, int64_t now_ms, tg_result* out);
+
 /* ---- budgets: admit / record / release ----------------------------------------------------- */
 
 typedef struct tg_usage {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "tollgate/ledger.hpp"
 #include "tollgate/policy_handle.hpp"
 #include "tollgate/prices.hpp"
+#include "runtime/src/schema.h"
 #include "tollgate/redis_ledger.hpp"
 
 using namespace tollgate;
@@ -54,7 +56,9 @@ struct tg_handle {
 
 namespace {
 
-thread_local std::string t_error;
+// initial-exec: one %fs-relative access instead of a __tls_get_addr call per tg_* call (the
+// library is loaded at start or dlopen'ed into glibc's static TLS surplus; 32 bytes fit).
+thread_local std::string t_error __attribute__((tls_model("initial-exec")));
 
 tg_status fail(tg_status s, std::string msg) {
   try {
@@ -395,6 +399,122 @@ tg_status tg_decide(const tg_request* r, tg_decision* out) {
     out->policy->decide(r->req, &out->d);
     return TG_OK;
   });
+}
+
+// ---- the bulk path ---------------------------------------------------------------------------
+
+int tg_policy_enum_index(const tg_policy* p, int slot, const char* member) {
+  if (!p || !member || slot < 0 || slot >= tg_policy_input_count(p)) return -1;
+  const detail::SchemaInput& in = p->policy.impl().schema->inputs[static_cast<size_t>(slot)];
+  if (in.type != InputType::Enum) return -1;
+  auto it = in.members.find(std::string_view(member));
+  return it == in.members.end() ? -1 : it->second;
+}
+
+namespace {
+
+// Slots for one request from the host's values (defaults where unset), validated like the
+// Request setters; the failing slot is named in the error.
+tg_status values_to_slots(const detail::Schema& schema, const tg_value* v, int n, Slot* slots) {
+  schema.fill_defaults(slots);
+  for (int k = 0; k < n; ++k) {
+    if (!v[k].set) continue;
+    const detail::SchemaInput& in = schema.inputs[static_cast<size_t>(k)];
+    Slot& s = slots[k];
+    switch (in.type) {
+      case InputType::Int:
+        s.i = v[k].i;
+        break;
+      case InputType::Bool:
+        s.i = v[k].i != 0;
+        break;
+      case InputType::Float:
+        if (std::isnan(v[k].f))
+          return fail(TG_ERR_BAD_VALUE, fmt::format("slot {} ({}): NaN", k, in.name));
+        s.f = v[k].f;
+        break;
+      case InputType::Enum:
+        if (v[k].i < 0 || v[k].i >= in.member_count)
+          return fail(TG_ERR_UNKNOWN_ENUM,
+                      fmt::format("slot {} ({}): no member {}", k, in.name, v[k].i));
+        s.i = v[k].i;
+        break;
+      case InputType::String:
+        if (!v[k].str && v[k].len > 0)
+          return fail(TG_ERR_INVALID_ARGUMENT, fmt::format("slot {} ({}): NULL string", k, in.name));
+        s.str = v[k].str ? v[k].str : "";
+        s.len = v[k].len;
+        s.str_id = schema.literal_id(std::string_view(s.str, s.len));
+        break;
+    }
+    s.set = 1;
+  }
+  return TG_OK;
+}
+
+void to_result(const Policy& p, const Decision& d, tg_result* r) {
+  r->route = d.denied ? -1 : d.route;
+  r->denied = d.denied;
+  r->max_out = d.max_out == kNoCap ? -1 : d.max_out;
+  r->max_in = d.max_in == kNoCap ? -1 : d.max_in;
+  r->backoff_ms = d.backoff_ms;
+  r->top_k = d.top_k;
+  r->retry = d.retry;
+  r->rag = d.rag;
+  r->cache = static_cast<int32_t>(d.cache);
+  r->errors = d.errors;
+  r->deny_reason = d.denied && d.deny_reason ? d.deny_reason : "";
+  const std::vector<RuleInfo>& rules = p.rules();
+  for (int f = 0; f < kFieldCount; ++f) {
+    const int idx = d.rule[f];
+    r->rule_line[f] = idx >= 0 && static_cast<size_t>(idx) < rules.size() ? rules[idx].line : 0;
+  }
+  r->tag_count = d.tag_count;
+  r->pad = 0;
+}
+
+// Slot storage for one request: on the stack for the usual few dozen inputs, else a per-thread
+// buffer that grows once.
+constexpr int kStackSlots = 64;
+
+tg_status decide_values(const tg_policy* p, const tg_value* values, int n, size_t count,
+                        int64_t now_ms, tg_result* out) {
+  if (!p || (!values && count > 0) || (!out && count > 0))
+    return fail(TG_ERR_INVALID_ARGUMENT, "null argument");
+  const Policy& policy = p->policy;
+  const detail::PolicyImpl& impl = policy.impl();
+  if (n != static_cast<int>(impl.inputs.size()))
+    return fail(TG_ERR_INVALID_ARGUMENT,
+                fmt::format("{} values for a policy with {} inputs", n, impl.inputs.size()));
+  Slot stack[kStackSlots];
+  static thread_local std::vector<Slot> heap;
+  Slot* slots = stack;
+  if (n > kStackSlots) {
+    if (heap.size() < static_cast<size_t>(n)) heap.resize(static_cast<size_t>(n));
+    slots = heap.data();
+  }
+  Decision d;
+  for (size_t k = 0; k < count; ++k) {
+    if (tg_status s = values_to_slots(*impl.schema, values + k * static_cast<size_t>(n), n, slots)) {
+      if (count > 1) t_error = fmt::format("request {}: {}", k, t_error);
+      return s;
+    }
+    detail::decide_slots(impl, slots, now_ms, impl.ledger.get(), &d);
+    to_result(policy, d, out + k);
+  }
+  return ok();
+}
+
+}  // namespace
+
+tg_status tg_decide_values(const tg_policy* p, const tg_value* values, int n, int64_t now_ms,
+                           tg_result* out) {
+  return guard([&] { return decide_values(p, values, n, 1, now_ms, out); });
+}
+
+tg_status tg_decide_batch(const tg_policy* p, const tg_value* values, int n, size_t count,
+                          int64_t now_ms, tg_result* out) {
+  return guard([&] { return decide_values(p, values, n, count, now_ms, out); });
 }
 
 int tg_decision_denied(const tg_decision* d) {

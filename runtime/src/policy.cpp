@@ -21,6 +21,26 @@ int Policy::slot(std::string_view input) const {
   return impl_->schema->slot(input);
 }
 
+namespace detail {
+
+void decide_slots(const PolicyImpl& p, const Slot* slots, int64_t now_ms,
+                  const BudgetReader* budgets, Decision* out) {
+  if (now_ms == 0) {
+    now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  }
+  EvalEnv env;
+  env.slots = slots;
+  env.budgets = budgets;
+  env.budget_infos = &p.budgets;
+  env.now_ms = now_ms;
+  if (p.jit_state.load(std::memory_order_relaxed) == PolicyImpl::kIdle) p.note_decision();
+  p.active.load(std::memory_order_acquire)->decide(env, out);
+}
+
+}  // namespace detail
+
 namespace {
 
 void run(const detail::PolicyImpl& p, const Request& req, const BudgetReader* budgets,
@@ -32,19 +52,7 @@ void run(const detail::PolicyImpl& p, const Request& req, const BudgetReader* bu
     out->errors = 1;
     return;
   }
-  int64_t now = req.now_ms;
-  if (now == 0) {
-    now = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count();
-  }
-  EvalEnv env;
-  env.slots = req.slots();
-  env.budgets = budgets;
-  env.budget_infos = &p.budgets;
-  env.now_ms = now;
-  if (p.jit_state.load(std::memory_order_relaxed) == detail::PolicyImpl::kIdle) p.note_decision();
-  p.active.load(std::memory_order_acquire)->decide(env, out);
+  detail::decide_slots(p, req.slots(), req.now_ms, budgets, out);
 }
 
 }  // namespace

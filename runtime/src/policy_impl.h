@@ -72,6 +72,11 @@ struct PolicyImpl : std::enable_shared_from_this<PolicyImpl> {
   std::shared_ptr<const BudgetReader> ledger;
 };
 
+// A decision over a ready slot array (the Request paths and the C ABI's bulk path): the time
+// (0: the wall clock), the hotness count, the serving tier.
+void decide_slots(const PolicyImpl& p, const Slot* slots, int64_t now_ms,
+                  const BudgetReader* budgets, Decision* out);
+
 // Builds everything but the evaluator from a checked Program.
 std::shared_ptr<PolicyImpl> build_policy_impl(std::unique_ptr<Program> program,
                                               std::string_view source, std::string_view file,

@@ -2,9 +2,11 @@
 // reuse), shadow mode (counters per field, bounded samples, schema translation by input name),
 // and the C ABI's contracts (error codes, thread-local messages, ownership, buffers).
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tollgate.h"
 #include "tollgate/audit.hpp"
@@ -308,4 +310,110 @@ TEST_CASE("c abi: errors, ownership and buffers", "[c_api]") {
   tg_request_destroy(r);
   tg_engine_destroy(e);
   std::remove(snap.c_str());
+}
+
+// The bulk path (ABI 2) decides exactly what the accessor path decides, over the reference
+// policy and varied requests (unset inputs included), one at a time and in a batch.
+TEST_CASE("c abi: tg_decide_values and tg_decide_batch equal tg_decide", "[c_api]") {
+  tg_engine_config cfg;
+  tg_engine_config_init(&cfg);
+  cfg.wait_for_jit = 1;
+  tg_engine* e = nullptr;
+  REQUIRE(tg_engine_create(&cfg, &e) == TG_OK);
+  tg_policy* p = nullptr;
+  REQUIRE(tg_compile_file(e, TOLLGATE_SOURCE_DIR "/policies/reference.pol", &p) == TG_OK);
+  CHECK(tg_policy_jitted(p) == 1);
+  const int n = tg_policy_input_count(p);
+  REQUIRE(n == 11);
+  CHECK(tg_policy_enum_index(p, 2, "summarize") == 3);
+  CHECK(tg_policy_enum_index(p, 2, "poetry") == -1);
+  CHECK(tg_policy_enum_index(p, 6, "summarize") == -1);  // in_tokens is no enum
+
+  tg_request* r = nullptr;
+  tg_decision* d = nullptr;
+  REQUIRE(tg_request_create(p, &r) == TG_OK);
+  REQUIRE(tg_decision_create(&d) == TG_OK);
+  const int64_t now = 1700000000000;
+  tg_request_set_time(r, now);
+  const char* tenants[] = {"trial-7", "acme", "t-0042", ""};
+  const int members[] = {0, 3, 8, 4, 2, 3, 0, 0, 0, 6, 0};  // enum sizes by slot (0: not enum)
+  const int kCount = 400;
+  std::vector<tg_value> values(static_cast<size_t>(n * kCount));
+  std::vector<tg_result> single(kCount), batch(kCount);
+  uint32_t seed = 1;
+  auto next = [&] { return seed = seed * 1103515245u + 12345u, (seed >> 8) % 1000003u; };
+  for (int k = 0; k < kCount; ++k) {
+    tg_value* v = values.data() + k * n;
+    tg_request_reset(r);
+    tg_request_set_time(r, now);
+    for (int s = 0; s < n; ++s) {
+      v[s] = tg_value{};
+      v[s].set = next() % 8 != 0;  // some unset: defaults or errors (on_error deny)
+      if (!v[s].set) continue;
+      if (s == 0) {
+        const char* t = tenants[next() % 4];
+        v[s].str = t;
+        v[s].len = static_cast<uint32_t>(std::strlen(t));
+        REQUIRE(tg_request_set_string(r, s, t, v[s].len) == TG_OK);
+      } else if (s == 10) {
+        v[s].f = static_cast<double>(next() % 130) / 100.0;
+        REQUIRE(tg_request_set_float(r, s, v[s].f) == TG_OK);
+      } else if (members[s] > 0) {
+        v[s].i = next() % static_cast<uint32_t>(members[s]);
+        REQUIRE(tg_request_set_enum_index(r, s, static_cast<int>(v[s].i)) == TG_OK);
+      } else {
+        v[s].i = next() % 20000;
+        REQUIRE(tg_request_set_int(r, s, v[s].i) == TG_OK);
+      }
+    }
+    REQUIRE(tg_decide(r, d) == TG_OK);
+    REQUIRE(tg_decide_values(p, v, n, now, &single[static_cast<size_t>(k)]) == TG_OK);
+    const tg_result& x = single[static_cast<size_t>(k)];
+    INFO("request " << k);
+    CHECK(x.route == tg_decision_route_index(d));
+    CHECK(x.denied == tg_decision_denied(d));
+    CHECK(std::string(x.deny_reason) == tg_decision_deny_reason(d));
+    CHECK(x.max_out == tg_decision_max_out(d));
+    CHECK(x.max_in == tg_decision_max_in(d));
+    CHECK(x.retry == tg_decision_retry(d));
+    CHECK(x.backoff_ms == tg_decision_backoff_ms(d));
+    CHECK(x.rag == tg_decision_rag(d));
+    CHECK(x.top_k == tg_decision_top_k(d));
+    CHECK(x.cache == static_cast<int>(tg_decision_cache(d)));
+    CHECK(x.errors == tg_decision_errors(d));
+    CHECK(x.rule_line[TG_FIELD_ROUTE] == tg_decision_rule_line(d, TG_FIELD_ROUTE));
+    CHECK(x.rule_line[TG_FIELD_MAX_OUT] == tg_decision_rule_line(d, TG_FIELD_MAX_OUT));
+  }
+  REQUIRE(tg_decide_batch(p, values.data(), n, kCount, now, batch.data()) == TG_OK);
+  for (int k = 0; k < kCount; ++k)
+    CHECK(std::memcmp(&batch[static_cast<size_t>(k)], &single[static_cast<size_t>(k)],
+                      sizeof(tg_result)) == 0);
+
+  // Bad input: named, never decided.
+  tg_value* v = values.data();
+  v[10].set = 1;
+  v[10].f = std::nan("");
+  CHECK(tg_decide_values(p, v, n, now, &single[0]) == TG_ERR_BAD_VALUE);
+  CHECK(std::string(tg_last_error()).find("spent_ratio") != std::string::npos);
+  v[10].f = 0.5;
+  v[2].set = 1;
+  v[2].i = 8;
+  CHECK(tg_decide_values(p, v, n, now, &single[0]) == TG_ERR_UNKNOWN_ENUM);
+  CHECK(std::string(tg_last_error()).find("task") != std::string::npos);
+  v[2].i = 1;
+  CHECK(tg_decide_values(p, v, n - 1, now, &single[0]) == TG_ERR_INVALID_ARGUMENT);
+  CHECK(tg_decide_values(nullptr, v, n, now, &single[0]) == TG_ERR_INVALID_ARGUMENT);
+  values[static_cast<size_t>(3 * n + 0)].set = 1;
+  values[static_cast<size_t>(3 * n + 0)].str = nullptr;
+  values[static_cast<size_t>(3 * n + 0)].len = 5;
+  CHECK(tg_decide_batch(p, values.data(), n, kCount, now, batch.data()) ==
+        TG_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(tg_last_error()).find("request 3") != std::string::npos);
+  CHECK(tg_decide_values(p, v, n, now, &single[0]) == TG_OK);
+  CHECK(std::string(tg_last_error()).empty());
+
+  tg_decision_destroy(d);
+  tg_request_destroy(r);
+  tg_policy_release(p);
+  tg_engine_destroy(e);
 }
