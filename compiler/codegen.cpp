@@ -252,7 +252,7 @@ constexpr size_t kRulesPerChunk = 48;
 
 // Starts a function (env, out, scratch) -> void: an entry block for allocas, field pointers and
 // input loads, then the body where B is left.
-void Emitter::begin_function(const char* name, bool is_entry) {
+void Emitter::begin_function(const char* name, bool is_entry, bool registers) {
   auto* fty = llvm::FunctionType::get(B.getVoidTy(), {ptr_ty, ptr_ty, ptr_ty}, false);
   F = llvm::Function::Create(
       fty, is_entry ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage, name, M);
@@ -289,6 +289,34 @@ void Emitter::begin_function(const char* name, bool is_entry) {
     st_rule[f] = field_ptr(out, a.d_rule + 4u * static_cast<uint64_t>(f));
   st_errors = field_ptr(out, a.d_errors);
   st_first_error = field_ptr(out, a.d_first_error_rule);
+  spilled.clear();
+  if (registers) {
+    // The decision state in allocas (loaded from `out` here, stored back by flush_state): no
+    // helper reads these fields through `out`, so mem2reg/SROA turn the "is this field decided"
+    // tests into SSA values and the rule chain folds into plain branches, as hand-written code.
+    // The caller reset `out` (Decision::reset), so the state starts from known constants and
+    // the optimiser folds the tests of the first rules; only deny_reason is read from `out`.
+    auto shadow = [&](llvm::Value*& field, llvm::Type* ty, llvm::Value* init) {
+      llvm::Value* slot = B.CreateAlloca(ty);
+      B.CreateStore(init ? init : B.CreateLoad(ty, field), slot);
+      spilled.push_back({field, slot, ty});
+      field = slot;
+    };
+    const Decision reset{};
+    shadow(st_denied, i8_ty, B.getInt8(reset.denied));
+    shadow(st_route, i32_ty, i32(reset.route));
+    shadow(st_reason, ptr_ty, nullptr);
+    shadow(st_max_out, i64_ty, i64(reset.max_out));
+    shadow(st_max_in, i64_ty, i64(reset.max_in));
+    shadow(st_retry, i8_ty, B.getInt8(reset.retry));
+    shadow(st_backoff, i64_ty, i64(reset.backoff_ms));
+    shadow(st_rag, i8_ty, B.getInt8(reset.rag));
+    shadow(st_top_k, i64_ty, i64(reset.top_k));
+    shadow(st_cache, i8_ty, B.getInt8(static_cast<uint8_t>(reset.cache)));
+    for (int f = 0; f < kFieldCount; ++f) shadow(st_rule[f], i32_ty, i32(reset.rule[f]));
+    shadow(st_errors, i32_ty, i32(static_cast<int32_t>(reset.errors)));
+    shadow(st_first_error, i32_ty, i32(reset.first_error_rule));
+  }
   slots = nullptr;
   inputs.assign(P.inputs.size(), InputVal{});
   B.SetInsertPoint(body);
@@ -383,6 +411,11 @@ void Emitter::emit_finish() {
   B.SetInsertPoint(cont);
 }
 
+// Stores the decision state kept in allocas back into `out` (begin_function's `registers`).
+void Emitter::flush_state() {
+  for (const Spill& sp : spilled) B.CreateStore(B.CreateLoad(sp.ty, sp.slot), sp.field);
+}
+
 bool Emitter::emit_decide(std::string* err_out) {
   init_enum_names();
   const std::vector<int32_t>& order = P.eval_order;
@@ -403,7 +436,7 @@ bool Emitter::emit_decide(std::string* err_out) {
     begin_function(kDecideSymbol, true);
     for (llvm::Constant* f : fns) B.CreateCall(llvm::cast<llvm::Function>(f), {env, out, scratch});
   } else if (order.size() <= kRulesPerChunk) {
-    begin_function(kDecideSymbol, true);
+    begin_function(kDecideSymbol, true, true);
     for (int32_t idx : order) emit_rule(P.rules.at(static_cast<size_t>(idx)));
   } else {
     std::vector<llvm::Function*> chunks;
@@ -419,6 +452,7 @@ bool Emitter::emit_decide(std::string* err_out) {
     for (llvm::Function* c : chunks) B.CreateCall(c, {env, out, scratch});
   }
   emit_finish();
+  flush_state();
   B.CreateRetVoid();
 
   if (!error.empty()) {

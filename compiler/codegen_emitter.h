@@ -81,7 +81,9 @@ class Emitter {
   int32_t literal_id(const std::string& s) const;
   InputVal& input(int32_t index);
   void init_enum_names();
-  void begin_function(const char* name, bool is_entry);
+  // `registers`: keep the decision state in allocas (a function that decides alone).
+  void begin_function(const char* name, bool is_entry, bool registers = false);
+  void flush_state();
   void cond_branch(const Expr& e, llvm::BasicBlock* t, llvm::BasicBlock* f, ErrSink& err);
   llvm::Value* load_bool(llvm::Value* p);
   void store_bool(llvm::Value* v, llvm::Value* p);
@@ -164,6 +166,12 @@ class Emitter {
   llvm::Value* st_rule[kFieldCount] = {};
   llvm::Value* st_errors = nullptr;
   llvm::Value* st_first_error = nullptr;
+  struct Spill {
+    llvm::Value* field;  // the field of `out`
+    llvm::Value* slot;   // its alloca
+    llvm::Type* ty;
+  };
+  std::vector<Spill> spilled;  // with begin_function's `registers`
   // Out-parameters of helpers (entry-block allocas).
   llvm::Value* tmp_ptr = nullptr;
   llvm::Value* tmp_len = nullptr;

@@ -57,19 +57,26 @@ struct tg_handle {
 namespace {
 
 // initial-exec: one %fs-relative access instead of a __tls_get_addr call per tg_* call (the
-// library is loaded at start or dlopen'ed into glibc's static TLS surplus; 32 bytes fit).
-thread_local std::string t_error __attribute__((tls_model("initial-exec")));
+// library is loaded at start or dlopen'ed into glibc's static TLS surplus; one byte fits).
+// The string has a constructor, so reaching it goes through a TLS wrapper; successful calls test
+// only the trivial flag.
+thread_local std::string t_error;
+thread_local bool t_has_error __attribute__((tls_model("initial-exec"))) = false;
 
 tg_status fail(tg_status s, std::string msg) {
   try {
     t_error = std::move(msg);
+    t_has_error = true;
   } catch (...) {
   }
   return s;
 }
 
 tg_status ok() {
-  t_error.clear();
+  if (t_has_error) {
+    t_error.clear();
+    t_has_error = false;
+  }
   return TG_OK;
 }
 
@@ -413,14 +420,25 @@ int tg_policy_enum_index(const tg_policy* p, int slot, const char* member) {
 
 namespace {
 
+const std::string& name(const detail::Schema& schema, int slot) {
+  return schema.inputs[static_cast<size_t>(slot)].name;
+}
+
 // Slots for one request from the host's values (defaults where unset), validated like the
 // Request setters; the failing slot is named in the error.
 tg_status values_to_slots(const detail::Schema& schema, const tg_value* v, int n, Slot* slots) {
-  schema.fill_defaults(slots);
+  const Slot* defaults = schema.reset_image.data();
   for (int k = 0; k < n; ++k) {
-    if (!v[k].set) continue;
-    const detail::SchemaInput& in = schema.inputs[static_cast<size_t>(k)];
     Slot& s = slots[k];
+    if (!v[k].set) {
+      s = defaults[k];
+      continue;
+    }
+    const detail::Schema::SlotCheck& in = schema.checks[static_cast<size_t>(k)];
+    s.str = "";
+    s.len = 0;
+    s.str_id = -1;
+    s.set = 1;
     switch (in.type) {
       case InputType::Int:
         s.i = v[k].i;
@@ -430,24 +448,24 @@ tg_status values_to_slots(const detail::Schema& schema, const tg_value* v, int n
         break;
       case InputType::Float:
         if (std::isnan(v[k].f))
-          return fail(TG_ERR_BAD_VALUE, fmt::format("slot {} ({}): NaN", k, in.name));
+          return fail(TG_ERR_BAD_VALUE, fmt::format("slot {} ({}): NaN", k, name(schema, k)));
         s.f = v[k].f;
         break;
       case InputType::Enum:
         if (v[k].i < 0 || v[k].i >= in.member_count)
           return fail(TG_ERR_UNKNOWN_ENUM,
-                      fmt::format("slot {} ({}): no member {}", k, in.name, v[k].i));
+                      fmt::format("slot {} ({}): no member {}", k, name(schema, k), v[k].i));
         s.i = v[k].i;
         break;
       case InputType::String:
         if (!v[k].str && v[k].len > 0)
-          return fail(TG_ERR_INVALID_ARGUMENT, fmt::format("slot {} ({}): NULL string", k, in.name));
+          return fail(TG_ERR_INVALID_ARGUMENT, fmt::format("slot {} ({}): NULL string", k, name(schema, k)));
+        s.i = 0;
         s.str = v[k].str ? v[k].str : "";
         s.len = v[k].len;
         s.str_id = schema.literal_id(std::string_view(s.str, s.len));
         break;
     }
-    s.set = 1;
   }
   return TG_OK;
 }
@@ -464,10 +482,10 @@ void to_result(const Policy& p, const Decision& d, tg_result* r) {
   r->cache = static_cast<int32_t>(d.cache);
   r->errors = d.errors;
   r->deny_reason = d.denied && d.deny_reason ? d.deny_reason : "";
-  const std::vector<RuleInfo>& rules = p.rules();
+  const std::vector<uint32_t>& lines = p.impl().rule_lines;
   for (int f = 0; f < kFieldCount; ++f) {
     const int idx = d.rule[f];
-    r->rule_line[f] = idx >= 0 && static_cast<size_t>(idx) < rules.size() ? rules[idx].line : 0;
+    r->rule_line[f] = idx >= 0 && static_cast<size_t>(idx) < lines.size() ? lines[idx] : 0;
   }
   r->tag_count = d.tag_count;
   r->pad = 0;
@@ -487,9 +505,9 @@ tg_status decide_values(const tg_policy* p, const tg_value* values, int n, size_
     return fail(TG_ERR_INVALID_ARGUMENT,
                 fmt::format("{} values for a policy with {} inputs", n, impl.inputs.size()));
   Slot stack[kStackSlots];
-  static thread_local std::vector<Slot> heap;
   Slot* slots = stack;
   if (n > kStackSlots) {
+    static thread_local std::vector<Slot> heap;
     if (heap.size() < static_cast<size_t>(n)) heap.resize(static_cast<size_t>(n));
     slots = heap.data();
   }

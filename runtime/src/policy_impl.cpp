@@ -112,6 +112,7 @@ std::shared_ptr<PolicyImpl> build_policy_impl(std::unique_ptr<Program> program,
     auto next = std::upper_bound(item_starts.begin(), item_starts.end(), start);
     size_t end = next == item_starts.end() ? source.size() : *next;
     info.text = one_line(source.substr(start, end - start));
+    impl->rule_lines.push_back(info.line);
     impl->rules.push_back(std::move(info));
   }
 

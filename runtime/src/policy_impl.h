@@ -35,6 +35,7 @@ struct PolicyImpl : std::enable_shared_from_this<PolicyImpl> {
   std::vector<InputInfo> inputs;
   std::vector<RouteInfo> routes;
   std::vector<RuleInfo> rules;
+  std::vector<uint32_t> rule_lines;  // rules[i].line, packed for the C ABI's result struct
   std::vector<BudgetInfo> budgets;
   std::vector<int> budgets_read;
   PolicyTables tables;

@@ -79,7 +79,10 @@ std::shared_ptr<const Schema> build_schema(const Program& program, const EvalCon
     schema->add_literal_shape(program.string_literals[i]);
   }
   // default_string pointers are taken only now: moving a SchemaInput moves short strings' bytes.
-  for (const SchemaInput& in : schema->inputs) schema->reset_image.push_back(reset_slot(in));
+  for (const SchemaInput& in : schema->inputs) {
+    schema->reset_image.push_back(reset_slot(in));
+    schema->checks.push_back({in.type, in.member_count});
+  }
   return schema;
 }
 

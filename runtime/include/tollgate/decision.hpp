@@ -74,10 +74,12 @@ struct Decision {
 
   // Tags accumulate over all firing rules, stored inline: tag i is
   // tag_buf[tag_start(i) .. tag_end[i]). Tags that do not fit are counted in tags_dropped.
+  // tag_end and tag_buf are written before they are read (only the first tag_count count), so a
+  // Decision is not zero-filled: constructing one per call costs a few stores, not 512 bytes.
   uint8_t tag_count = 0;
   uint16_t tags_dropped = 0;
-  uint16_t tag_end[kMaxTags] = {};
-  char tag_buf[kTagBytes] = {};
+  uint16_t tag_end[kMaxTags];
+  char tag_buf[kTagBytes];
 
   int32_t rule_for(Field f) const { return rule[static_cast<int>(f)]; }
   std::string_view tag(int i) const {
