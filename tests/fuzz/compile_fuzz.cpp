@@ -1,7 +1,9 @@
 // libFuzzer target for the whole pipeline: arbitrary bytes as a policy through parse, check, JIT
 // compile and decide. Whatever checks must compile (a checked program the JIT refuses is a bug),
-// and on random requests (unset inputs, edge values, budget spend) the JIT must equal the
-// interpreter on every Decision field. Any difference traps, so the fuzzer saves the input.
+// and on random requests (unset inputs, edge values, budget spend) the JIT and the interpreter
+// through the rule index must equal the reference interpreter (the plain chain) on every Decision
+// field. Half the inputs force the rule index on however small the policy is (one-rule leaves),
+// so fuzzed conditions exercise its analysis. Any difference traps, so the fuzzer saves the input.
 //
 // Build: CC=clang-19 CXX=clang++-19 cmake -S . -B build-fuzz -G Ninja -DTOLLGATE_FUZZ=ON
 //        ninja -C build-fuzz compile_fuzz
@@ -26,6 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   JitOptions options;
   options.level = h % 2 ? JitOptLevel::Fast : JitOptLevel::Auto;  // both tiers
+  if ((h >> 1) % 2) {
+    options.index.min_rules = 1;
+    options.index.leaf_rules = 1;
+    options.index.min_gain = 1.0;
+  }
   DualPolicy p;
   DualStatus st = build_dual(source, &p, options);
   if (st == DualStatus::Rejected) return 0;
@@ -40,8 +47,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FakeBudgetReader reader(rng() % 4);
     Decision a, b;
     std::string diff = decide_both(p, req.slots(), i % 4 ? &reader : nullptr, &a, &b);
+    if (diff.empty()) {
+      EvalEnv env;
+      env.slots = req.slots();
+      env.budgets = i % 4 ? &reader : nullptr;
+      env.budget_infos = &p.tables.budgets;
+      env.now_ms = 1700000000000;
+      p.indexed->decide(env, &b);
+      diff = decision_diff(a, b);
+      if (!diff.empty()) diff = "indexed interpreter: " + diff;
+    }
     if (!diff.empty()) {
-      std::fprintf(stderr, "JIT != interpreter\n%s\nrequest: %s\ninterp: %s\njit:    %s\n",
+      std::fprintf(stderr, "JIT or index != interpreter\n%s\nrequest: %s\ninterp: %s\njit:    %s\n",
                    diff.c_str(), req.describe(*p.program).c_str(), describe_decision(a).c_str(),
                    describe_decision(b).c_str());
       __builtin_trap();
