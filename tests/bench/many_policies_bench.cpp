@@ -17,6 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "compiler/checker.h"
+#include "compiler/diagnostics.h"
+#include "compiler/eval_support.h"
+#include "compiler/evaluator.h"
+#include "compiler/parser.h"
 #include "tollgate/tollgate.hpp"
 
 namespace {
@@ -98,9 +103,47 @@ void many(benchmark::State& state, bool jit) {
   }
 }
 
+// Where one reference-sized policy's heap goes (bytes in use, mallinfo2), after a warm-up parse
+// (ANTLR's prediction caches are per process, ~430 KB once).
+size_t heap_bytes() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks;
+}
+
+void BM_Heap_Breakdown(benchmark::State& state) {
+  const std::string ref = reference_source();
+  {
+    DiagnosticSink warm;
+    (void)parse_program(ref, "warm.pol", warm);
+  }
+  EngineOptions o;
+  o.jit_hot_decisions = UINT64_MAX;
+  Engine engine(o);
+  (void)engine.compile(ref, "warm.pol");
+  for (auto _ : state) {
+    const size_t h0 = heap_bytes();
+    DiagnosticSink diags;
+    auto program = parse_program(ref, "r.pol", diags);
+    const size_t h1 = heap_bytes();
+    check_program(*program, diags);
+    const size_t h2 = heap_bytes();
+    PolicyTables tables = make_policy_tables(*program);
+    auto interpreter = make_interpreter(*program, tables);
+    const size_t h3 = heap_bytes();
+    CompileResult r = engine.compile(ref, "r.pol");
+    const size_t h4 = heap_bytes();
+    state.counters["AST B"] = static_cast<double>(h1 - h0);
+    state.counters["check B"] = static_cast<double>(h2 - h1);
+    state.counters["interpreter B"] = static_cast<double>(h3 - h2);
+    state.counters["Engine::compile B"] = static_cast<double>(h4 - h3);
+    state.counters["source B"] = static_cast<double>(ref.size());
+  }
+}
+
 void BM_Policies_Interpreter(benchmark::State& s) { many(s, false); }
 void BM_Policies_Jit(benchmark::State& s) { many(s, true); }
 
+BENCHMARK(BM_Heap_Breakdown)->Iterations(1);
 BENCHMARK(BM_Policies_Interpreter)->Arg(1000)->Arg(10000)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Policies_Jit)->Arg(100)->Arg(1000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
