@@ -79,6 +79,30 @@ int main(int argc, char** argv) {
   CHECK(tg_decide(req, d));
   print_decision("code after 429", d);
 
+  /* 1b. The fast path for a hot loop (ABI 2): every input in one array in slot order, the
+   * decision in a plain struct, one call per request (or tg_decide_batch for many). */
+  {
+    const int n = tg_policy_input_count(policy);
+    tg_value values[16];
+    if (n > 16) {
+      fprintf(stderr, "more inputs than this example's array\n");
+      return 1;
+    }
+    memset(values, 0, sizeof values); /* set = 0: defaults apply */
+    values[s_user].str = "alice";
+    values[s_user].len = 5;
+    values[s_user].set = 1;
+    values[s_task].i = tg_policy_enum_index(policy, s_task, "classify"); /* resolve once */
+    values[s_task].set = 1;
+    values[s_in].i = 300;
+    values[s_in].set = 1;
+    tg_result res;
+    CHECK(tg_decide_values(policy, values, n, 0, &res));
+    printf("%-16s route=%s max_out=%lld (bulk path, rule at line %u)\n", "classify (bulk)",
+           res.denied ? "-" : tg_policy_route_name(policy, res.route), (long long)res.max_out,
+           res.rule_line[TG_FIELD_ROUTE]);
+  }
+
   /* Errors come back as codes plus a thread-local message. */
   tg_status bad = tg_request_set(req, "task", "poetry");
   printf("set task=poetry -> %s: %s\n", tg_status_name(bad), tg_last_error());

@@ -69,12 +69,32 @@ def load(path):
         "tg_handle_current": (P, [P]),
         "tg_handle_generation": (C.c_uint64, [P]),
         "tg_handle_decide": (C.c_int, [P, P, P]),
+        "tg_policy_input_count": (C.c_int, [P]),
+        "tg_policy_enum_index": (C.c_int, [P, C.c_int, C.c_char_p]),
+        "tg_policy_route_name": (C.c_char_p, [P, C.c_int]),
+        "tg_decide_batch": (C.c_int, [P, C.c_void_p, C.c_int, C.c_size_t, C.c_int64,
+                                      C.c_void_p]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
         fn.restype = res
         fn.argtypes = args
     return lib
+
+
+class Value(C.Structure):
+    """tg_value: one input of the bulk path (ABI 2)."""
+    _fields_ = [("i", C.c_int64), ("f", C.c_double), ("str", C.c_char_p), ("len", C.c_uint32),
+                ("set", C.c_uint8), ("pad", C.c_uint8 * 3)]
+
+
+class Result(C.Structure):
+    """tg_result: a decision as plain data (ABI 2)."""
+    _fields_ = [("route", C.c_int32), ("denied", C.c_int32), ("max_out", C.c_int64),
+                ("max_in", C.c_int64), ("backoff_ms", C.c_int64), ("top_k", C.c_int64),
+                ("retry", C.c_int32), ("rag", C.c_int32), ("cache", C.c_int32),
+                ("errors", C.c_uint32), ("deny_reason", C.c_char_p),
+                ("rule_line", C.c_uint32 * 6), ("tag_count", C.c_uint32), ("pad", C.c_uint32)]
 
 
 class Usage(C.Structure):
@@ -135,6 +155,24 @@ def main():
     show("chat after a 5xx", dec)
     record = json.loads(s(lib.tg_decision_audit_json(dec, req)))
     print("audit rules:", json.dumps(record["rules"]))
+
+    # The bulk path: a batch of requests as one array of tg_value, decided in one FFI call
+    # (from Python the per-call cost dominates, so one call for many requests is the fast path).
+    n = lib.tg_policy_input_count(policy)
+    tasks = [b"classify", b"chat", b"code"]
+    batch = (Value * (n * 3))()
+    for k, task in enumerate(tasks):
+        batch[k * n + slot_user].str, batch[k * n + slot_user].len = b"dave", 4
+        batch[k * n + slot_user].set = 1
+        batch[k * n + slot_task].i = lib.tg_policy_enum_index(policy, slot_task, task)
+        batch[k * n + slot_task].set = 1
+        batch[k * n + slot_in].i, batch[k * n + slot_in].set = 1000 * (k + 1), 1
+    results = (Result * 3)()
+    check(lib.tg_decide_batch(policy, batch, n, 3, 0, results))
+    for task, r in zip(tasks, results):
+        print("batch %s: route=%s max_out=%d" % (
+            task.decode(), "-" if r.denied else s(lib.tg_policy_route_name(policy, r.route)),
+            r.max_out))
 
     try:
         check(lib.tg_request_set(req, b"in_tokens", b"lots"))

@@ -124,9 +124,8 @@ CompileResult Engine::compile(std::string_view source, std::string_view file) {
                      "jit-fallback"});
         }
       } else {
-        const std::shared_ptr<detail::JitWorker>& worker = impl_->jit_worker();
-        impl->worker = worker;
-        worker->add(impl);
+        impl->registry = impl_->jit_worker()->registry();
+        impl->registry->add(impl.get(), impl);
         impl->jit_state.store(detail::PolicyImpl::kIdle);
         if (impl->hot_after == 0) impl->request_jit();
       }

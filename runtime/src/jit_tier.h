@@ -6,9 +6,11 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace tollgate {
@@ -20,12 +22,33 @@ struct PolicyImpl;
 // failed; the interpreter keeps serving then.
 void compile_jit_tier(const PolicyImpl& p);
 
-// The Engine's background compiler. Policies are registered when compiled (weakly: a policy
-// dropped before it is hot is never compiled) and ask for their JIT tier with wake(), which
-// allocates nothing, so the decision that makes a policy hot stays allocation-free. A woken
-// thread scans the registry for queued policies and claims each one it compiles. The destructor
-// finishes the compiles in progress, then fails the policies still queued ("engine destroyed"),
-// so nobody waits forever.
+// The policies an Engine may JIT-compile, shared by its worker and its policies (no threads of
+// its own, so whichever thread drops the last reference may destroy it). A policy joins when it
+// is compiled and leaves when it is destroyed, so a dropped policy leaves nothing behind (not
+// even a control block pinning a page), and asks for its JIT tier with wake(), which allocates
+// nothing: the decision that makes a policy hot stays allocation-free.
+class JitRegistry {
+ public:
+  void add(const PolicyImpl* key, std::weak_ptr<const PolicyImpl> p);  // allocates
+  void forget(const PolicyImpl* key);
+  // A registered policy is queued; false once the registry is stopped (the Engine is gone).
+  bool wake();
+  // Worker side: blocks until woken, then takes the queued policies; false once stopped.
+  bool take(std::vector<std::shared_ptr<const PolicyImpl>>* todo);
+  // Stops the registry and returns the policies still queued.
+  std::vector<std::shared_ptr<const PolicyImpl>> stop();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<const PolicyImpl*, std::weak_ptr<const PolicyImpl>> policies_;
+  uint64_t wakes_ = 0;
+  bool stopped_ = false;
+};
+
+// The Engine's background compiler: threads that take queued policies from the registry and
+// build their JIT tiers, each claimed by one thread. The destructor finishes the compiles in
+// progress, then fails the policies still queued ("engine destroyed"), so nobody waits forever.
 class JitWorker {
  public:
   explicit JitWorker(int threads);
@@ -33,17 +56,12 @@ class JitWorker {
   JitWorker(const JitWorker&) = delete;
   JitWorker& operator=(const JitWorker&) = delete;
 
-  void add(std::weak_ptr<const PolicyImpl> p);  // at compile time (allocates)
-  void wake();                                   // a registered policy is queued (no allocation)
+  const std::shared_ptr<JitRegistry>& registry() const { return registry_; }
 
  private:
   void run();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::weak_ptr<const PolicyImpl>> policies_;
-  uint64_t wakes_ = 0;
-  bool stop_ = false;
+  std::shared_ptr<JitRegistry> registry_ = std::make_shared<JitRegistry>();
   std::vector<std::thread> threads_;
 };
 

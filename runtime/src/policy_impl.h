@@ -23,7 +23,7 @@ class JitHost;
 
 namespace tollgate::detail {
 
-class JitWorker;
+class JitRegistry;
 
 struct PolicyImpl : std::enable_shared_from_this<PolicyImpl> {
   // Declaration order matters: the evaluator and context point into the Program, so they are
@@ -52,7 +52,7 @@ struct PolicyImpl : std::enable_shared_from_this<PolicyImpl> {
   mutable std::atomic<uint64_t> decisions{0};       // counted while kIdle (hotness)
   uint64_t hot_after = 0;                           // kIdle -> kQueued at this many decisions
   std::shared_ptr<JitHost> jit_host;
-  std::weak_ptr<JitWorker> worker;
+  std::shared_ptr<JitRegistry> registry;  // the Engine's, while the tier may still be asked for
   mutable std::mutex jit_mu;  // guards jit and jit_error; jit_cv signals kJitted/kFailed
   mutable std::condition_variable jit_cv;
   mutable std::unique_ptr<Evaluator> jit;
@@ -62,6 +62,7 @@ struct PolicyImpl : std::enable_shared_from_this<PolicyImpl> {
   void note_decision() const {
     if (decisions.fetch_add(1, std::memory_order_relaxed) + 1 >= hot_after) request_jit();
   }
+  ~PolicyImpl();  // leaves the registry
   // kIdle -> kQueued: hands the policy to the Engine's worker (or fails if the Engine is gone).
   void request_jit() const;
   // Installs the JIT tier (null: failed, with `error`) and wakes wait_jit().
