@@ -13,7 +13,9 @@
 // interns it; the hand-written code finds its overrides), so neither gets that for free.
 // Also: ready time (parse + check + index + interpreter, the tier that serves first) and JIT time.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <time.h>
+#include <unistd.h>
 #include <tsl/robin_map.h>
 
 #include <chrono>
@@ -92,6 +94,19 @@ std::string policy_source(Series series, int n) {
   size_t at = ref.find("\nif ");
   if (at == std::string::npos) std::abort();
   return ref.substr(0, at + 1) + rules + ref.substr(at + 1);
+}
+
+// Heap bytes in use (the AST, tables and index) and resident KiB (the JIT's code pages and LLVM's
+// own allocations), for the memory series.
+size_t heap_bytes() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks;
+}
+double rss_kb() {
+  std::ifstream in("/proc/self/statm");
+  long pages = 0, resident = 0;
+  in >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0;
 }
 
 double cpu_ms() {
@@ -368,7 +383,9 @@ void BM_Ready(benchmark::State& state) {
     compiled(kOverrides, 0);
   }
   double ready = 0, jit = 0, parse = 0, check = 0, interp = 0;
+  double heap_kb = 0, jit_rss_kb = 0;
   for (auto _ : state) {
+    const size_t h0 = heap_bytes();
     double t0 = cpu_ms();
     DiagnosticSink diags;
     auto program = parse_program(src, "ruleset.pol", diags);
@@ -378,10 +395,15 @@ void BM_Ready(benchmark::State& state) {
     PolicyTables tables = make_policy_tables(*program);
     auto interpreter = make_interpreter(*program, tables);
     double t1 = cpu_ms();
+    heap_kb += static_cast<double>(heap_bytes() - h0) / 1024.0;
+    malloc_trim(0);
+    const double r0 = rss_kb();
     std::string error;
     auto j = make_jit_evaluator(default_jit_host(), *program, tables, JitOptions{}, &error);
     double t2 = cpu_ms();
     if (!j) std::abort();
+    malloc_trim(0);  // what the JIT tier keeps, not LLVM's peak while compiling
+    jit_rss_kb += rss_kb() - r0;
     parse += tp - t0;
     check += tc - tp;
     interp += t1 - tc;
@@ -392,6 +414,8 @@ void BM_Ready(benchmark::State& state) {
   state.counters["rules"] = n + 19;
   state.counters["ready ms"] = ready / iters;
   state.counters["parse ms"] = parse / iters;
+  state.counters["AST+index KiB"] = heap_kb / iters;
+  state.counters["JIT RSS KiB"] = jit_rss_kb / iters;
   state.counters["check ms"] = check / iters;
   state.counters["index+interp ms"] = interp / iters;
   state.counters["jit ms"] = jit / iters;
