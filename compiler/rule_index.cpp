@@ -35,13 +35,20 @@ class Analyser {
  public:
   explicit Analyser(const Program& p) : p_(p), let_effects_(p.lets.size(), -1) {}
 
-  std::vector<Constraint> constraints(const Expr& cond) {
+  // `*complete`: every conjunct of the chain was turned into a constraint, so a request whose
+  // known values all satisfy them makes the condition true.
+  std::vector<Constraint> constraints(const Expr& cond, bool* complete) {
     std::vector<const Expr*> chain;
     flatten(cond, 0, &chain);
     std::vector<Constraint> out;
+    *complete = true;
     for (const Expr* c : chain) {
       Constraint k;
-      if (classify(*c, &k)) merge(&out, std::move(k));
+      if (classify(*c, &k)) {
+        merge(&out, std::move(k));
+        continue;
+      }
+      *complete = false;
       if (has_effects(*c)) break;  // conjuncts to the right may follow an effect
     }
     return out;
@@ -271,6 +278,36 @@ class Analyser {
   std::vector<int8_t> let_effects_;
 };
 
+// The fields a firing rule certainly decides: route/deny, cache and `rag off` always; retry and
+// rag only when their argument cannot fail (none, or an int literal).
+uint8_t rule_decides(const Rule& r) {
+  uint8_t d = 0;
+  for (const Action& a : r.actions) {
+    const bool literal_arg = !a.arg || a.arg->kind == ExprKind::IntLit;
+    switch (a.kind) {
+      case ActionKind::Route:
+      case ActionKind::Deny:
+        d |= RuleIndex::kNeedRoute;
+        break;
+      case ActionKind::Cache:
+        d |= RuleIndex::kNeedCache;
+        break;
+      case ActionKind::RagOff:
+        d |= RuleIndex::kNeedRag;
+        break;
+      case ActionKind::Rag:
+        if (literal_arg) d |= RuleIndex::kNeedRag;
+        break;
+      case ActionKind::Retry:
+        if (literal_arg) d |= RuleIndex::kNeedRetry;
+        break;
+      default:
+        break;
+    }
+  }
+  return d;
+}
+
 uint8_t rule_need(const Rule& r) {
   uint8_t need = 0;
   bool route = false, cap = false;
@@ -322,6 +359,41 @@ struct RuleIndexBuilder {
   const RuleIndexOptions& opt;
   std::vector<std::vector<Constraint>> cons;  // per position
   std::vector<uint8_t> need;                  // per position
+  std::vector<uint8_t> complete;              // per position: no conjunct outside `cons`
+  std::vector<uint8_t> decides;               // per position: rule_decides
+
+  // What the path from the root says about each input's value (Leaf: nothing known).
+  struct Known {
+    Kind kind = Kind::Leaf;
+    int64_t member = 0;            // Enum
+    int32_t lit = -1;              // Str
+    int64_t lo = kMin, hi = kMax;  // Int: the value is in [lo, hi]
+  };
+  std::vector<Known> known;
+
+  bool satisfied(const Constraint& c) const {
+    const Known& k = known[static_cast<size_t>(c.input)];
+    if (k.kind != c.kind) return false;
+    switch (c.kind) {
+      case Kind::Enum:
+        return c.accepts_member(k.member);
+      case Kind::Str:
+        return c.accepts_lit(k.lit);
+      case Kind::Int:
+        return c.lo <= k.lo && k.hi <= c.hi;
+      case Kind::Leaf:
+        break;
+    }
+    return false;
+  }
+
+  // Every request reaching the current node makes the rule at `pos` fire.
+  bool certain(uint32_t pos) const {
+    if (!complete[pos]) return false;
+    for (const Constraint& c : cons[pos])
+      if (!satisfied(c)) return false;
+    return true;
+  }
   size_t budget = 0;                          // entries the leaves may still take
   size_t n_inputs = 0;
 
@@ -333,7 +405,18 @@ struct RuleIndexBuilder {
 
   // `fallback`: the unknown branch of an input with a default (only an out-of-range enum slot
   // takes it), left out of the leaf statistics.
-  uint32_t leaf(const List& rules, size_t depth, bool fallback = false) {
+  uint32_t leaf(const List& all, size_t depth, bool fallback = false) {
+    // A rule that certainly fires here decides its fields for every request of this leaf: the
+    // rules after it that could only set those fields are dead, so the leaf leaves them out.
+    List rules;
+    rules.reserve(all.size());
+    uint8_t decided = 0;
+    for (uint32_t pos : all) {
+      const uint8_t own = need[pos];
+      if (!(own & RuleIndex::kAlways) && !(own & ~decided)) continue;
+      rules.push_back(pos);
+      if (certain(pos)) decided |= decides[pos];
+    }
     Node n;
     n.kind = Kind::Leaf;
     n.base = static_cast<uint32_t>(ix.entries_.size());
@@ -349,7 +432,7 @@ struct RuleIndexBuilder {
       e[i].next = i + 1 < rules.size() && e[i + 1].own == e[i].own ? e[i + 1].next
                                                                    : static_cast<uint32_t>(i + 1);
     }
-    budget -= std::min(budget, rules.size());
+    budget -= std::min(budget, all.size());
     ix.stats_.leaves++;
     if (!fallback) ix.stats_.max_leaf = std::max(ix.stats_.max_leaf, rules.size());
     ix.stats_.depth = std::max(ix.stats_.depth, depth);
@@ -504,18 +587,31 @@ struct RuleIndexBuilder {
     ix.nodes_.push_back(Node{});
     excluded[in] = 1;
     const int child_unions = unions + (str ? 1 : 0);
-    // Identical child lists share one subtree.
+    // Identical child lists share one subtree. Not for Int: a child holds the rules whose range
+    // meets its interval, and whether a rule certainly fires depends on the interval itself.
     std::map<List, uint32_t> seen;
     std::vector<uint32_t> kids;
-    for (List& c : s.children) {
-      auto it = seen.find(c);
-      if (it != seen.end()) {
-        kids.push_back(it->second);
-        continue;
+    for (size_t v = 0; v < s.children.size(); ++v) {
+      List& c = s.children[v];
+      if (s.kind != Kind::Int) {
+        auto it = seen.find(c);
+        if (it != seen.end()) {
+          kids.push_back(it->second);
+          continue;
+        }
       }
-      uint32_t k = build(c, excluded, depth + 1, child_unions);
-      seen.emplace(std::move(c), k);
-      kids.push_back(k);
+      Known& k = known[in];
+      k.kind = s.kind;
+      if (s.kind == Kind::Enum) k.member = static_cast<int64_t>(v);
+      if (s.kind == Kind::Str) k.lit = s.lo_lit + static_cast<int32_t>(v);
+      if (s.kind == Kind::Int) {
+        k.lo = v == 0 ? kMin : s.bounds[v - 1];
+        k.hi = v == s.bounds.size() ? kMax : s.bounds[v] - 1;
+      }
+      uint32_t id = build(c, excluded, depth + 1, child_unions);
+      known[in] = Known{};
+      if (s.kind != Kind::Int) seen.emplace(std::move(c), id);
+      kids.push_back(id);
     }
     // The unknown branch (no value: a required input left unset, or an enum slot out of range):
     // this input does not prune, so every rule of the node is a candidate there (a Str node's
@@ -551,14 +647,20 @@ std::unique_ptr<RuleIndex> RuleIndex::build(const Program& program, const EvalCo
                                             const RuleIndexOptions& options) {
   if (order.size() < options.min_rules || order.empty()) return nullptr;
   auto ix = std::unique_ptr<RuleIndex>(new RuleIndex());
-  RuleIndexBuilder b{*ix, options, {}, {}, 0, program.inputs.size()};
+  RuleIndexBuilder b{*ix, options, {}, {}, {}, {}, {}, 0, program.inputs.size()};
   Analyser an(program);
   b.cons.resize(order.size());
   b.need.resize(order.size());
+  b.complete.resize(order.size());
+  b.decides.resize(order.size());
+  b.known.resize(program.inputs.size());
   for (size_t pos = 0; pos < order.size(); ++pos) {
     const Rule& r = program.rules.at(static_cast<size_t>(order[pos]));
     b.need[pos] = rule_need(r);
-    if (r.condition) b.cons[pos] = an.constraints(*r.condition);
+    b.decides[pos] = rule_decides(r);
+    bool complete = true;
+    if (r.condition) b.cons[pos] = an.constraints(*r.condition, &complete);
+    b.complete[pos] = complete;
     if (!b.cons[pos].empty()) ix->stats_.indexed_rules++;
   }
   ix->stats_.rules = order.size();
