@@ -729,9 +729,18 @@ uint32_t RuleIndex::descend(uint32_t id, const Slot* slots, uint32_t* stack, int
       }
       case NodeKind::Int:
         if (v) {
+          // upper_bound without branches (the cuts are few, the comparisons unpredictable):
+          // k = the number of cuts <= the value.
           const int64_t* b = bounds_.data() + node.bounds;
-          const size_t k = static_cast<size_t>(std::upper_bound(b, b + node.count, v->i) - b);
-          next = children_[node.base + k];
+          const int64_t x = v->i;
+          size_t lo = 0, n = node.count;
+          while (n > 0) {
+            const size_t half = n / 2;
+            const bool right = b[lo + half] <= x;
+            lo = right ? lo + half + 1 : lo;
+            n = right ? n - half - 1 : half;
+          }
+          next = children_[node.base + lo];
         }
         break;
       case NodeKind::Leaf:

@@ -74,9 +74,11 @@ class RuleIndex {
     uint8_t own;     // this rule's need bits
     uint8_t suffix;  // the OR of the need bits of this entry and every later one in the leaf
   };
+  // Plain (no initializers): the candidate loop keeps kMaxLeaves of them on the stack per
+  // decision, and lookup fills the ones it returns.
   struct Candidates {
-    const Entry* e = nullptr;
-    uint32_t n = 0;
+    const Entry* e;
+    uint32_t n;
   };
 
   // Null when the policy has fewer than options.min_rules rules or nothing to index. `order` is
