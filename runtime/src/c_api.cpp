@@ -434,12 +434,12 @@ tg_status values_to_slots(const detail::Schema& schema, const tg_value* v, int n
       s = defaults[k];
       continue;
     }
-    const detail::Schema::SlotCheck& in = schema.checks[static_cast<size_t>(k)];
+    const detail::SlotCheck& in = schema.checks[static_cast<size_t>(k)];
     s.str = "";
     s.len = 0;
     s.str_id = -1;
     s.set = 1;
-    switch (in.type) {
+    switch (static_cast<InputType>(in.type)) {
       case InputType::Int:
         s.i = v[k].i;
         break;

@@ -10,7 +10,14 @@
 
 namespace tollgate {
 
-Request::Request(const Policy& policy) : schema_(policy.impl().schema) {
+static_assert(static_cast<uint8_t>(InputType::Bool) == 0 && static_cast<uint8_t>(InputType::Int) == 1 &&
+                  static_cast<uint8_t>(InputType::Float) == 2 &&
+                  static_cast<uint8_t>(InputType::String) == 3 &&
+                  static_cast<uint8_t>(InputType::Enum) == 4,
+              "Request's inline type codes are InputType's values");
+
+Request::Request(const Policy& policy)
+    : schema_(policy.impl().schema), checks_(schema_->checks.data()) {
   slots_.resize(schema_->inputs.size());
   owned_.resize(schema_->inputs.size());
   reset();
@@ -21,56 +28,9 @@ void Request::reset() {
   now_ms = 0;
 }
 
-namespace {
-
-bool in_range(int slot, size_t n) {
-  return slot >= 0 && static_cast<size_t>(slot) < n;
-}
-
-}  // namespace
-
-Status Request::set_int(int slot, int64_t v) {
-  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
-  InputType t = schema_->inputs[slot].type;
-  if (t == InputType::Int) {
-    slots_[slot].i = v;
-  } else if (t == InputType::Float) {
-    slots_[slot].f = static_cast<double>(v);
-  } else {
-    return Status::WrongType;
-  }
-  slots_[slot].set = 1;
-  return Status::Ok;
-}
-
-Status Request::set_float(int slot, double v) {
-  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
-  if (schema_->inputs[slot].type != InputType::Float) return Status::WrongType;
-  slots_[slot].f = v;
-  slots_[slot].set = 1;
-  return Status::Ok;
-}
-
-Status Request::set_bool(int slot, bool v) {
-  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
-  if (schema_->inputs[slot].type != InputType::Bool) return Status::WrongType;
-  slots_[slot].i = v ? 1 : 0;
-  slots_[slot].set = 1;
-  return Status::Ok;
-}
-
-Status Request::set_enum(int slot, int member) {
-  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
-  const detail::SchemaInput& in = schema_->inputs[slot];
-  if (in.type != InputType::Enum) return Status::WrongType;
-  if (member < 0 || member >= in.member_count) return Status::UnknownEnumValue;
-  slots_[slot].i = member;
-  slots_[slot].set = 1;
-  return Status::Ok;
-}
 
 Status Request::set_enum(int slot, std::string_view member) {
-  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  if (!in_range(slot)) return Status::UnknownInput;
   const detail::SchemaInput& in = schema_->inputs[slot];
   if (in.type != InputType::Enum) return Status::WrongType;
   auto it = in.members.find(member);
@@ -81,7 +41,7 @@ Status Request::set_enum(int slot, std::string_view member) {
 }
 
 Status Request::set_string(int slot, std::string_view borrowed) {
-  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  if (!in_range(slot)) return Status::UnknownInput;
   if (schema_->inputs[slot].type != InputType::String) return Status::WrongType;
   if (borrowed.size() > UINT32_MAX) return Status::BadValue;
   Slot& s = slots_[slot];
@@ -93,7 +53,7 @@ Status Request::set_string(int slot, std::string_view borrowed) {
 }
 
 Status Request::set_string_copy(int slot, std::string_view value) {
-  if (!in_range(slot, slots_.size())) return Status::UnknownInput;
+  if (!in_range(slot)) return Status::UnknownInput;
   if (schema_->inputs[slot].type != InputType::String) return Status::WrongType;
   auto& owned = owned_[slot];
   if (!owned) owned = std::make_unique<std::string>();
@@ -161,7 +121,7 @@ Status Request::copy_from(const Request& other) {
 }
 
 bool Request::has(int slot) const {
-  return in_range(slot, slots_.size()) && slots_[slot].set != 0;
+  return in_range(slot) && slots_[slot].set != 0;
 }
 
 }  // namespace tollgate

@@ -81,7 +81,7 @@ std::shared_ptr<const Schema> build_schema(const Program& program, const EvalCon
   // default_string pointers are taken only now: moving a SchemaInput moves short strings' bytes.
   for (const SchemaInput& in : schema->inputs) {
     schema->reset_image.push_back(reset_slot(in));
-    schema->checks.push_back({in.type, in.member_count});
+    schema->checks.push_back({static_cast<uint8_t>(in.type), in.member_count});
   }
   return schema;
 }

@@ -79,12 +79,8 @@ struct Schema {
   // hosts reset a Request before every decision.
   void fill_defaults(Slot* slots) const;
   std::vector<Slot> reset_image;  // built last, once `inputs` no longer moves
-  // Per slot, what the C ABI's bulk path checks a value against, packed so a request's inputs
-  // are read from one or two cache lines instead of one SchemaInput each.
-  struct SlotCheck {
-    InputType type;
-    int32_t member_count;
-  };
+  // Per slot, what the inline Request setters and the C ABI's bulk path check a value against,
+  // packed so a request's inputs are read from one or two cache lines, not a SchemaInput each.
   std::vector<SlotCheck> checks;
 };
 

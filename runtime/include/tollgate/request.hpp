@@ -12,7 +12,13 @@ namespace tollgate {
 
 namespace detail {
 struct Schema;
-}
+// Per slot, what the inline setters check: the input's type (InputType's value) and, for an
+// enum, its member count. The Schema owns the array.
+struct SlotCheck {
+  uint8_t type;
+  int32_t member_count;
+};
+}  // namespace detail
 
 // One input value. The layout is shared with JIT-compiled code: do not reorder.
 struct Slot {
@@ -46,11 +52,45 @@ class Request {
   // Forget every value: all inputs unset, defaults apply.
   void reset();
 
-  // Typed setters by slot (Policy::slot resolves a name once). No allocation.
-  Status set_int(int slot, int64_t v);
-  Status set_float(int slot, double v);  // float inputs; set_int on a float input converts
-  Status set_bool(int slot, bool v);
-  Status set_enum(int slot, int member);
+  // Typed setters by slot (Policy::slot resolves a name once). No allocation. Inline: a range
+  // check, a type check and the stores, so a C++ host pays no call per input.
+  Status set_int(int slot, int64_t v) {
+    if (!in_range(slot)) return Status::UnknownInput;
+    const uint8_t t = checks_[slot].type;
+    if (t == kInt) {
+      slots_[static_cast<size_t>(slot)].i = v;
+    } else if (t == kFloat) {
+      slots_[static_cast<size_t>(slot)].f = static_cast<double>(v);
+    } else {
+      return Status::WrongType;
+    }
+    slots_[static_cast<size_t>(slot)].set = 1;
+    return Status::Ok;
+  }
+  // Float inputs; set_int on a float input converts.
+  Status set_float(int slot, double v) {
+    if (!in_range(slot)) return Status::UnknownInput;
+    if (checks_[slot].type != kFloat) return Status::WrongType;
+    slots_[static_cast<size_t>(slot)].f = v;
+    slots_[static_cast<size_t>(slot)].set = 1;
+    return Status::Ok;
+  }
+  Status set_bool(int slot, bool v) {
+    if (!in_range(slot)) return Status::UnknownInput;
+    if (checks_[slot].type != kBool) return Status::WrongType;
+    slots_[static_cast<size_t>(slot)].i = v ? 1 : 0;
+    slots_[static_cast<size_t>(slot)].set = 1;
+    return Status::Ok;
+  }
+  Status set_enum(int slot, int member) {
+    if (!in_range(slot)) return Status::UnknownInput;
+    const detail::SlotCheck& c = checks_[slot];
+    if (c.type != kEnum) return Status::WrongType;
+    if (member < 0 || member >= c.member_count) return Status::UnknownEnumValue;
+    slots_[static_cast<size_t>(slot)].i = member;
+    slots_[static_cast<size_t>(slot)].set = 1;
+    return Status::Ok;
+  }
   Status set_enum(int slot, std::string_view member);  // interned through a hash map
   // Borrowed: the bytes must stay valid until the decision is made.
   Status set_string(int slot, std::string_view borrowed);
@@ -77,7 +117,14 @@ class Request {
   int64_t now_ms = 0;
 
  private:
+  // InputType's values (policy.hpp includes this header; request.cpp checks they match).
+  static constexpr uint8_t kBool = 0, kInt = 1, kFloat = 2, kString = 3, kEnum = 4;
+  bool in_range(int slot) const {
+    return slot >= 0 && static_cast<size_t>(slot) < slots_.size();
+  }
+
   std::shared_ptr<const detail::Schema> schema_;
+  const detail::SlotCheck* checks_ = nullptr;  // schema_->checks, one per slot
   std::vector<Slot> slots_;
   std::vector<std::unique_ptr<std::string>> owned_;  // set_string_copy storage, reused per slot
   // copy_from: the last schema found to declare the same inputs as ours (held, so its address
