@@ -34,9 +34,19 @@ deps() {
   if command -v systemctl >/dev/null 2>&1; then $sudo systemctl stop redis-server 2>/dev/null || true; fi
 }
 
-build() {
+configure() {
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+}
+
+build() {
+  configure "$@"
   ninja -C "$BUILD_DIR" -j "$JOBS"
+}
+
+# The demo needs the CLI and its libraries only, not the tests and benchmarks.
+build_cli() {
+  configure
+  ninja -C "$BUILD_DIR" -j "$JOBS" tollgate
 }
 
 demo() {
@@ -102,7 +112,7 @@ bench() {
 case "${1:-}" in
   deps) deps ;;
   build) deps; build ;;
-  demo) deps; build; demo ;;
+  demo) deps; build_cli; demo ;;
   test) deps; build; unit_tests; tsan; fuzz ;;
   bench) deps; build; bench ;;
   tsan) deps; tsan ;;
