@@ -288,6 +288,9 @@ Val Emitter::lower_name(const Expr& e, ErrSink& err) {
     case NameRef::Input: {
       InputVal& iv = input(e.index);
       if (!iv.has_default) br_err_if(B.CreateNot(iv.set), err, "input.set");
+      // A NaN read from a slot is an error (the interpreter's Value::real_checked).
+      if (P.inputs[static_cast<size_t>(e.index)].type.kind == TypeKind::Float)
+        br_err_if(B.CreateFCmpUNO(iv.val.v, iv.val.v), err, "input.num");
       return iv.val;
     }
     case NameRef::Let: {
@@ -586,6 +589,7 @@ Val Emitter::lower_binary(const Expr& e, ErrSink& err) {
                 : call_helper(addr(&fmod_helper), f64_ty, {f64_ty, f64_ty}, {fa, fb});
       break;
   }
+  br_err_if(B.CreateFCmpUNO(r.v, r.v), err, "fnum.ok");  // inf - inf, 0 * inf: an error
   return r;
 }
 
@@ -883,6 +887,15 @@ Val Emitter::lower_member(const Expr& e, ErrSink& err) {
     if (!lv.has_default) br_err_if(B.CreateNot(lv.set), err, "limit.set");
     limit = bd->limit_type == TypeKind::Float ? lv.val.v : B.CreateSIToFP(lv.val.v, f64_ty);
   }
+  // tg_limit_invalid: NaN, infinite or negative is an error; then a NaN spent.
+  if (auto* c = llvm::dyn_cast<llvm::ConstantFP>(limit)) {
+    if (tg_limit_invalid(c->getValueAPF().convertToDouble())) br_err_if(B.getTrue(), err, "limit.ok");
+  } else {
+    Value* ok = B.CreateAnd(B.CreateFCmpOGE(limit, f64(0.0)),
+                            B.CreateFCmpOLT(limit, f64(std::numeric_limits<double>::infinity())));
+    br_err_if(B.CreateNot(ok), err, "limit.ok");
+  }
+  br_err_if(B.CreateFCmpUNO(spent, spent), err, "spent.num");
   switch (e.member) {
     case BudgetView::Spent:
       r.v = spent;
@@ -944,6 +957,7 @@ Val Emitter::lower_call(const Expr& e, ErrSink& err) {
         r.v = B.CreateLoad(i64_ty, tmp_i64);
       } else {
         r.v = call_helper(addr(&tg_pow_float), f64_ty, {f64_ty, f64_ty}, {num(0), num(1)});
+        br_err_if(B.CreateFCmpUNO(r.v, r.v), err, "pow.num");
       }
       return r;
     case Builtin::Abs:
@@ -967,6 +981,7 @@ Val Emitter::lower_call(const Expr& e, ErrSink& err) {
       const RouteInfo& p = routes[static_cast<size_t>(ri)];
       r.v = B.CreateFAdd(B.CreateFMul(to_float(*ops[0], v[0].v), f64(p.in_per_token)),
                          B.CreateFMul(to_float(*ops[1], v[1].v), f64(p.out_per_token)));
+      br_err_if(B.CreateFCmpUNO(r.v, r.v), err, "cost.num");  // inf tokens at a zero price
       return r;
     }
     default:

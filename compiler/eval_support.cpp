@@ -210,12 +210,12 @@ int32_t tg_budget_limit(const EvalContext* ctx, const Slot* slots, int32_t budge
   const EvalContext::Budget& b = ctx->budgets[budget];
   if (b.limit_slot < 0) {
     *out = b.limit_value;
-    return 0;
+    return tg_limit_invalid(*out);
   }
   Slot v;
   if (tg_read_input(ctx, slots, b.limit_slot, &v)) return 1;
   *out = b.limit_type == TypeKind::Float ? v.f : static_cast<double>(v.i);
-  return 0;
+  return tg_limit_invalid(*out);
 }
 
 uint32_t tg_budget_key_int(int64_t v, char* buf) {
@@ -259,6 +259,7 @@ int32_t tg_budget_view(const EvalContext* ctx, const tollgate::EvalEnv* env, int
   }
   double limit;
   if (tg_budget_limit(ctx, env->slots, budget, &limit)) return 1;
+  if (std::isnan(spent)) return 1;  // a reader's NaN, like any NaN, is an error
   switch (static_cast<tollgate::BudgetView>(view)) {
     case tollgate::BudgetView::Spent:
       *out = spent;
@@ -283,7 +284,7 @@ int32_t tg_cost(const EvalContext* ctx, int32_t route, double in_tokens, double 
   const tollgate::RouteInfo& r = ctx->tables.routes[route];
   if (!r.priced) return 1;
   *out = in_tokens * r.in_per_token + out_tokens * r.out_per_token;
-  return 0;
+  return std::isnan(*out) ? 1 : 0;  // inf tokens at a zero price
 }
 
 int32_t tg_pow_int(int64_t base, int64_t exp, int64_t* out) {

@@ -19,6 +19,9 @@
 //    yields a precomputed module constant instead (nothing needs results to live in the
 //    scratch: tags are copied into the Decision).
 //  * Reading an input: slot.set ? slot value : (has default ? default : error); see tg_read_input.
+//    A float that is NaN (read from a slot, or produced by + - * / % pow cost) is an error.
+//  * A budget limit that is NaN, infinite or negative is an error (tg_limit_invalid), and so is
+//    a NaN spent from the reader (every view, after the limit was read).
 //  * A budget view: spent from the per-decision memo (EvalEnv::spent_known) if present, else the
 //    key (an error here skips spent()), then BudgetReader::spent via tg_budget_spent (which fills
 //    the memo); then the limit (an error here comes AFTER spent() was called); then the view.
@@ -98,9 +101,15 @@ uint32_t tg_budget_key_float(double v, char* buf);
 // Callers check the memo first (tg_budget_view; JIT code inline) and call this only on a miss.
 double tg_budget_spent(const tollgate::EvalContext* ctx, const tollgate::EvalEnv* env,
                        int32_t budget, const char* key, uint32_t len);
-// Budget limit: the literal, or the limit input's value (int converted to double).
+// Budget limit: the literal, or the limit input's value (int converted to double). A limit
+// that is NaN, infinite or negative is an error (1), like an unset one: a budget is never
+// disabled silently by a bad limit.
 int32_t tg_budget_limit(const tollgate::EvalContext* ctx, const tollgate::Slot* slots,
                         int32_t budget, double* out);
+// 1 when `limit` cannot be a budget limit (NaN, +-inf, negative). Inline for the JIT's mirror.
+inline int32_t tg_limit_invalid(double limit) {
+  return limit >= 0 && limit < __builtin_inf() ? 0 : 1;
+}
 // Budget view (view = tollgate::BudgetView as int): spent = reader->spent(info, key, now) or 0
 // without a reader; limit; remaining = limit - spent; ratio = spent / limit (error if limit == 0).
 // Every view resolves spent (the memo, else the key and tg_budget_spent) and then the limit;

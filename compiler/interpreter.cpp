@@ -57,6 +57,9 @@ struct Value {
     r.f = v;
     return r;
   }
+  // A float result: NaN (inf - inf, 0 * inf, a NaN read from a slot) is an evaluation error,
+  // never a value that compares false.
+  static Value real_checked(double v) { return std::isnan(v) ? error() : real(v); }
   static Value string(const char* p, uint32_t n, int32_t id) {
     Value r;
     r.kind = Str;
@@ -365,7 +368,7 @@ class Interpreter final : public TracingEvaluator {
       case TypeKind::Int:
         return Value::integer(s.i);
       case TypeKind::Float:
-        return Value::real(s.f);
+        return Value::real_checked(s.f);
       case TypeKind::String:
         return Value::string(s.str, s.len, s.str_id);
       case TypeKind::Enum:
@@ -495,7 +498,7 @@ class Interpreter final : public TracingEvaluator {
           if (__builtin_add_overflow(l.i, r.i, &v)) return Value::error();
           return Value::integer(v);
         }
-        if (l.number() && r.number()) return Value::real(l.as_double() + r.as_double());
+        if (l.number() && r.number()) return Value::real_checked(l.as_double() + r.as_double());
         return concat(l, r, fr);
       case BinaryOp::Sub:
         if (l.kind == Value::Int && r.kind == Value::Int) {
@@ -503,7 +506,7 @@ class Interpreter final : public TracingEvaluator {
           if (__builtin_sub_overflow(l.i, r.i, &v)) return Value::error();
           return Value::integer(v);
         }
-        if (l.number() && r.number()) return Value::real(l.as_double() - r.as_double());
+        if (l.number() && r.number()) return Value::real_checked(l.as_double() - r.as_double());
         return Value::error();
       case BinaryOp::Mul:
         if (l.kind == Value::Int && r.kind == Value::Int) {
@@ -511,7 +514,7 @@ class Interpreter final : public TracingEvaluator {
           if (__builtin_mul_overflow(l.i, r.i, &v)) return Value::error();
           return Value::integer(v);
         }
-        if (l.number() && r.number()) return Value::real(l.as_double() * r.as_double());
+        if (l.number() && r.number()) return Value::real_checked(l.as_double() * r.as_double());
         return Value::error();
       case BinaryOp::Div:
       case BinaryOp::Mod:
@@ -567,7 +570,7 @@ class Interpreter final : public TracingEvaluator {
     if (!l.number() || !r.number()) return Value::error();
     double b = r.as_double();
     if (b == 0.0) return Value::error();
-    return Value::real(mod ? std::fmod(l.as_double(), b) : l.as_double() / b);
+    return Value::real_checked(mod ? std::fmod(l.as_double(), b) : l.as_double() / b);
   }
 
   Value concat(const Value& l, const Value& r, Frame& fr) const {
@@ -670,7 +673,7 @@ class Interpreter final : public TracingEvaluator {
           if (tg_pow_int(args[0].i, args[1].i, &v)) return Value::error();
           return Value::integer(v);
         }
-        return Value::real(tg_pow_float(args[0].as_double(), args[1].as_double()));
+        return Value::real_checked(tg_pow_float(args[0].as_double(), args[1].as_double()));
       }
       case Builtin::Abs: {
         if (n != 1) return Value::error();

@@ -150,9 +150,18 @@ void Ledger::admit(const Policy& policy, const Request& req, const Estimate& est
       hold.window_start = window_start(info.window, now);
       hold.amount = to_units(info.unit, amount_in(info.unit, out->est_cost_usd_, out->est_tokens_));
       double limit = 0;
-      int64_t limit_units = policy.budget_limit(b, req, &limit)
-                                ? to_units(info.unit, limit)
-                                : std::numeric_limits<int64_t>::max();
+      if (!policy.budget_limit(b, req, &limit)) {
+        // Unset, NaN, infinite or negative: the budget cannot be enforced, so nothing is
+        // admitted against it (a bad limit never disables a budget).
+        out->pending_ = true;  // so release() returns the holds made so far
+        release(*out);
+        out->exhausted_budget_ = b;
+        out->reason_ = "budget ";
+        out->reason_ += info.name;
+        out->reason_ += " has no valid limit";
+        return;
+      }
+      const int64_t limit_units = to_units(info.unit, limit);
       CounterId id{info.name, info.unit, info.window, hold.key};
       ReserveResult r = backend_->try_reserve(id, hold.window_start, hold.amount, limit_units);
       if (r == ReserveResult::Unavailable && info.fail == FailMode::Open) {

@@ -108,6 +108,7 @@ void BM_ReplayTwoPolicies(benchmark::State& state) {
   EngineOptions eo;
   eo.prices = prices;
   eo.backend = state.range(0) ? Backend::Jit : Backend::Interpreter;
+  eo.wait_for_jit = true;
   Engine engine(eo);
   CompileResult base = engine.compile_file(kSrc + "/policies/gateway.pol");
   CompileResult head = engine.compile_file(kSrc + "/policies/gateway_v2.pol");

@@ -37,8 +37,14 @@ if attempt < 2 retry backoff 200ms
 if true tag "t:" + task
 )";
 
+EngineOptions jit_options() {
+  EngineOptions o;
+  o.wait_for_jit = true;  // measure the JIT tier
+  return o;
+}
+
 struct Fixture {
-  Fixture() : engine(EngineOptions{Backend::Jit, nullptr, false, nullptr}) {
+  Fixture() : engine(jit_options()) {
     CompileResult r = engine.compile(kPolicy, "gw.pol");
     if (!r.ok()) std::abort();
     policy.emplace(*r.policy);

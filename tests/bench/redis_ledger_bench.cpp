@@ -65,7 +65,9 @@ World& world() {
       if (!w.server->start(&w.error)) return false;
       w.url = w.server->url();
     }
-    w.engine = std::make_unique<Engine>(EngineOptions{Backend::Jit, nullptr, false, nullptr});
+    EngineOptions eo;
+    eo.wait_for_jit = true;
+    w.engine = std::make_unique<Engine>(eo);
     CompileResult cr = w.engine->compile(kPolicy, "bench.pol");
     if (!cr.ok()) {
       w.error = cr.rendered;

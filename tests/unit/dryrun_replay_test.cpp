@@ -51,6 +51,7 @@ struct Fixture {
   static EngineOptions make_options() {
     EngineOptions o;
     o.prices = prices();
+    o.wait_for_jit = true;  // replay on the JIT tier, as the CLI does
     return o;
   }
   SideSpec side(const std::string& rules, const std::string& name = "p.pol") {

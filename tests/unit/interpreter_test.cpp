@@ -29,9 +29,11 @@ Engine& engine() {
 }
 
 // Every policy is also compiled by the default (JIT) backend; run() checks that the twin decides
-// identically, so these targeted cases double as JIT agreement tests.
-std::map<const void*, Policy>& twins() {
-  static std::map<const void*, Policy> m;
+// identically, so these targeted cases double as JIT agreement tests. Keyed by the interpreted
+// policy's address, which the entry keeps alive (.first), so the address is never reused by
+// another policy while the entry exists.
+std::map<const void*, std::pair<Policy, Policy>>& twins() {
+  static std::map<const void*, std::pair<Policy, Policy>> m;
   return m;
 }
 
@@ -41,10 +43,14 @@ Policy compile(const std::string& src) {
   INFO(r.rendered);
   REQUIRE(r.ok());
   REQUIRE_FALSE(r.policy->jitted());
-  static Engine jit_engine;
+  static Engine jit_engine([] {
+    EngineOptions o;
+    o.wait_for_jit = true;  // the twin must decide on the JIT tier, and no compile outlives main
+    return o;
+  }());
   CompileResult j = jit_engine.compile(src, "test.pol");
   REQUIRE(j.ok());
-  twins().insert_or_assign(&r.policy->impl(), *j.policy);
+  twins().insert_or_assign(&r.policy->impl(), std::make_pair(*r.policy, *j.policy));
   return *r.policy;
 }
 
@@ -75,9 +81,9 @@ Decision run(const Policy& p, std::initializer_list<Given> givens,
   Decision d = decide(p);
   auto twin = twins().find(&p.impl());
   if (twin != twins().end()) {
-    Decision j = decide(twin->second);
+    Decision j = decide(twin->second.second);
     INFO("interpreter: " << testing::describe_decision(d));
-    INFO("twin (jitted=" << twin->second.jitted() << "): " << testing::describe_decision(j));
+    INFO("twin (jitted=" << twin->second.second.jitted() << "): " << testing::describe_decision(j));
     CHECK(testing::decision_diff(d, j).empty());
   }
   return d;
@@ -688,6 +694,50 @@ default route a
   CHECK(d.has_tag("spent"));
 }
 
+TEST_CASE("a budget limit that is infinite, negative or NaN is an error, like an unset one") {
+  Policy p = compile(with_routes(R"(
+policy bad_limits on_error deny
+input { cap: float }
+budget b = cap usd per month
+if b.remaining < 1.0 deny "over budget"
+default route a
+)"));
+  // A working limit: routed.
+  Decision ok = run(p, {{"cap", "10"}});
+  CHECK_FALSE(ok.denied);
+  CHECK(ok.errors == 0);
+  // Before, each of these compared false and so disabled the budget (even under on_error deny).
+  for (const char* bad : {"inf", "-inf", "-5"}) {
+    INFO("cap = " << bad);
+    Decision d = run(p, {{"cap", bad}});
+    CHECK(d.errors == 1);
+    CHECK(d.denied);
+    CHECK(std::string(d.deny_reason).find("evaluation error in rule at line") == 0);
+  }
+  // A limit of 0 is a limit (nothing left), not an error; only its ratio divides by zero.
+  Decision zero = run(p, {{"cap", "0"}});
+  CHECK(zero.errors == 0);
+  CHECK(std::string(zero.deny_reason) == "over budget");
+  // Under on_error skip the rule is skipped, and admit() refuses to reserve against a budget it
+  // cannot enforce instead of treating it as unlimited.
+  Policy skip = compile(with_routes(R"(
+policy bad_limits_skip
+input { cap: float }
+budget b = cap usd per month
+if b.remaining < 1.0 deny "over budget"
+default route a
+)"));
+  Request req(skip);
+  REQUIRE(req.set("cap", "-5") == Status::Ok);
+  req.now_ms = kNow;
+  Admission a = engine().ledger().admit(skip, req, Estimate{});
+  CHECK_FALSE(a.admitted());
+  CHECK(a.reason() == "budget b has no valid limit");
+  REQUIRE(req.set("cap", "10") == Status::Ok);
+  Admission b = engine().ledger().admit(skip, req, Estimate{});
+  CHECK(b.admitted());
+}
+
 TEST_CASE("cost() from route prices; unpriced route is an error; self-hosted costs 0") {
   Policy p = compile(R"(
 policy costs
@@ -816,14 +866,34 @@ default route a
   CHECK_FALSE(d.has_tag("self_ne"));
   CHECK(d.has_tag("total"));
 
+  // NaN is an evaluation error wherever it comes from, never a value that compares false: a
+  // setter refuses it, and one written into a slot directly makes every rule reading it err.
   Request req(p);
-  REQUIRE(req.set_float(p.slot("f"), std::nan("")) == Status::Ok);
+  CHECK(req.set_float(p.slot("f"), std::nan("")) == Status::BadValue);
+  CHECK(req.set("f", "nan") == Status::BadValue);
+  CHECK(req.set_float(p.slot("f"), std::numeric_limits<double>::infinity()) == Status::Ok);
+  Slot& raw = const_cast<Slot*>(req.slots())[p.slot("f")];  // an embedder writing slots itself
+  raw.f = std::nan("");
+  raw.set = 1;
   Decision n;
   p.decide(req, &n);
-  CHECK_FALSE(n.has_tag("self_eq"));
-  CHECK(n.has_tag("self_ne"));
-  CHECK_FALSE(n.has_tag("total"));
-  CHECK(n.errors == 0);
+  CHECK(n.errors == 5);  // lt, mul_mixed, self_eq, self_ne, total: every rule that reads f
+  CHECK_FALSE(n.has_tag("self_ne"));
+  CHECK(n.has_tag("promote"));
+  // inf - inf is NaN: an error too.
+  Policy q = compile(with_routes(R"(
+policy infs
+input {
+  f: float
+}
+if f - f < 1 tag "sub"
+if f * 0 == 0 tag "mul"
+if f > 1 tag "big"
+default route a
+)"));
+  Decision big = run(q, {{"f", "inf"}});
+  CHECK(big.errors == 2);
+  CHECK(big.has_tag("big"));
 }
 
 TEST_CASE("builtins: min, max, clamp, abs, pow") {

@@ -67,10 +67,11 @@ class Request {
     slots_[static_cast<size_t>(slot)].set = 1;
     return Status::Ok;
   }
-  // Float inputs; set_int on a float input converts.
+  // Float inputs; set_int on a float input converts. NaN is BadValue (a NaN is never a value).
   Status set_float(int slot, double v) {
     if (!in_range(slot)) return Status::UnknownInput;
     if (checks_[slot].type != kFloat) return Status::WrongType;
+    if (v != v) return Status::BadValue;
     slots_[static_cast<size_t>(slot)].f = v;
     slots_[static_cast<size_t>(slot)].set = 1;
     return Status::Ok;
