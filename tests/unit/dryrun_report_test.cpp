@@ -199,13 +199,14 @@ TEST_CASE("REV:PATH policies are read with git show") {
 }
 
 TEST_CASE("argument helpers") {
-  double p;
-  CHECK(parse_percent("5%", &p));
-  CHECK(p == 5);
-  CHECK(parse_percent("2.5", &p));
-  CHECK(p == 2.5);
-  CHECK_FALSE(parse_percent("-1%", &p));
-  CHECK_FALSE(parse_percent("five", &p));
+  IncreaseGate g;
+  CHECK(parse_increase_gate("5%", &g));
+  CHECK(g.value == 5);
+  CHECK(parse_increase_gate("2.5", &g));
+  CHECK(g.value == 2.5);
+  CHECK(g.kind == IncreaseGate::Percent);
+  CHECK_FALSE(parse_increase_gate("-1%", &g));
+  CHECK_FALSE(parse_increase_gate("five", &g));
   int64_t ms;
   CHECK(parse_duration_ms("5min", &ms));
   CHECK(ms == 300000);
@@ -214,4 +215,56 @@ TEST_CASE("argument helpers") {
   CHECK(parse_duration_ms("250ms", &ms));
   CHECK(ms == 250);
   CHECK_FALSE(parse_duration_ms("5 parsecs", &ms));
+}
+
+// The monthly projection (total x 730 h / span) in every format, and --fail-if-increase in
+// dollars on the replayed total or on the projection. The log spans 5 minutes: x 8,760.
+TEST_CASE("monthly projection and dollar gates") {
+  Scratch s;
+  auto run_gate = [&](const std::string& gate) {
+    auto args = s.common("cheap.pol", "mixed.pol");
+    args.insert(args.end(), {"--fail-if-increase", gate, "--out", s.path("r.txt")});
+    return s.run(args);
+  };
+  // delta on the total: $0.00329; per month: $28.82.
+  CHECK(run_gate("$0.003") == kExitIncrease);
+  CHECK(s.read("r.txt").find("over the --fail-if-increase threshold of $0.003") !=
+        std::string::npos);
+  CHECK(run_gate("$0.004") == kExitOk);
+  CHECK(run_gate("$28/month") == kExitIncrease);
+  CHECK(run_gate("$29/month") == kExitOk);
+  CHECK(s.read("r.txt").find("Projected per month (a projection: the replayed 5 min scaled to "
+                             "730 h): base $3.68, head $32.50, delta +$28.82.") !=
+        std::string::npos);
+  for (const char* bad : {"$", "-5%", "nan", "$x/month", "$5/week", "5%%"})
+    CHECK(run_gate(bad) == kExitUsage);
+
+  auto args = s.common("cheap.pol", "mixed.pol");
+  args.insert(args.end(), {"--format", "json", "--out", s.path("r.json"), "--fail-if-increase",
+                           "$500/month"});
+  REQUIRE(s.run(args) == kExitOk);
+  nlohmann::json j = nlohmann::json::parse(s.read("r.json"));
+  CHECK(j["monthly_projection"]["span_hours"].get<double>() == Approx(5.0 / 60));
+  CHECK(j["monthly_projection"]["base_usd"].get<double>() == Approx(0.00042 * 8760));
+  CHECK(j["monthly_projection"]["head_usd"].get<double>() == Approx(0.00371 * 8760));
+  CHECK(j["threshold"]["kind"] == "usd_per_month");
+  CHECK(j["threshold"]["value"].get<double>() == 500);
+  CHECK(j["threshold"]["tripped"] == false);
+  for (const char* fmt : {"md", "html"}) {
+    args = s.common("cheap.pol", "mixed.pol");
+    args.insert(args.end(), {"--format", fmt, "--out", s.path("r.out")});
+    REQUIRE(s.run(args) == kExitOk);
+    INFO(fmt);
+    CHECK(s.read("r.out").find("Projected per month (a projection: the replayed 5 min") !=
+          std::string::npos);
+  }
+
+  IncreaseGate g;
+  REQUIRE(parse_increase_gate("5", &g));
+  CHECK(g.kind == IncreaseGate::Percent);
+  CHECK(g.text() == "5%");
+  REQUIRE(parse_increase_gate("$1.5/month", &g));
+  CHECK(g.kind == IncreaseGate::UsdPerMonth);
+  CHECK(g.value == 1.5);
+  CHECK_FALSE(parse_increase_gate("inf", &g));
 }

@@ -23,8 +23,6 @@ int main(int argc, char** argv);
 // name exists). False with *error when neither works.
 bool read_policy_source(const std::string& arg, std::string* text, std::string* error);
 
-// "5%", "5", "2.5%" -> 5, 5, 2.5. False when not a non-negative number.
-bool parse_percent(const std::string& s, double* out);
 // "5min", "300s", "1h", "250ms", or plain seconds -> ms.
 bool parse_duration_ms(const std::string& s, int64_t* out);
 

@@ -19,7 +19,7 @@ namespace tollgate::dryrun {
 
 const char* const kUsage =
     "usage: tollgate dryrun --base OLD --head NEW --log FILE... --prices FILE\n"
-    "                       [--format text|md|json|html] [--out PATH] [--fail-if-increase PCT]\n"
+    "                       [--format text|md|json|html] [--out PATH] [--fail-if-increase GATE]\n"
     "\n"
     "Replays logged LLM calls in timestamp order through two policies, each with its own\n"
     "simulated budget ledger, and reports spend, requests, denials, retries, breakdowns and the\n"
@@ -41,7 +41,8 @@ const char* const kUsage =
     "                          that have none)\n"
     "  --format F              text (default), md (PR comment), json (schema in the guide), html\n"
     "  --out PATH              write the report to PATH instead of stdout\n"
-    "  --fail-if-increase PCT  exit 3 when head spends more than PCT% over base (e.g. 5%)\n"
+    "  --fail-if-increase GATE exit 3 when head spends more than GATE over base: 5% (relative),\n"
+    "                         $20 (on the replayed total), $500/month (on the monthly projection)\n"
     "  --cache-ttl DUR         prompt-cache TTL for logs with prefix hashes (default 5min)\n"
     "  --start-time TIME       anchor for relative timestamps (Mooncake, numeric CSV), RFC 3339\n"
     "  --allow-unpriced        count models without a price as $0 instead of failing\n"
@@ -115,17 +116,6 @@ bool read_policy_source(const std::string& arg, std::string* text, std::string* 
     return false;
   }
   *text = std::move(out);
-  return true;
-}
-
-bool parse_percent(const std::string& s, double* out) {
-  std::string t = s;
-  if (!t.empty() && t.back() == '%') t.pop_back();
-  if (t.empty()) return false;
-  char* end = nullptr;
-  double v = std::strtod(t.c_str(), &end);
-  if (*end != '\0' || v < 0) return false;
-  *out = v;
   return true;
 }
 
@@ -209,10 +199,11 @@ int main(int argc, char** argv) {
             "--log-format must be one of canonical, csv, otel, litellm, mooncake, "
             "openai, anthropic, bedrock");
     } else if (name == "--fail-if-increase") {
-      double pct;
-      if (!take(&v) || !parse_percent(v, &pct))
-        return usage("--fail-if-increase needs a percentage, e.g. 5%");
-      rep.fail_if_increase_pct = pct;
+      IncreaseGate gate;
+      if (!take(&v) || !parse_increase_gate(v, &gate))
+        return usage("--fail-if-increase needs 5% (of base), $20 (on the replayed total) or "
+                     "$500/month (on the monthly projection)");
+      rep.fail_if_increase = gate;
     } else if (name == "--map" || name == "--set") {
       std::string k, val;
       if (!take(&v) || !split_kv(v, &k, &val)) return usage(name + " needs NAME=VALUE");
@@ -305,8 +296,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tollgate dryrun: %llu malformed lines skipped (see the report)\n",
                  static_cast<unsigned long long>(data.read.malformed));
   if (report.threshold_tripped) {
-    std::fprintf(stderr, "tollgate dryrun: head increases spend by %s, over the %g%% threshold\n",
-                 fmt_pct(report.delta_pct).c_str(), *rep.fail_if_increase_pct);
+    const IncreaseGate& g = *rep.fail_if_increase;
+    const std::string by = g.kind == IncreaseGate::Percent ? fmt_pct(report.delta_pct)
+                           : g.kind == IncreaseGate::Usd
+                               ? fmt_delta_usd(report.delta)
+                               : "+" + fmt_usd_month(report.monthly.delta_usd) + "/month";
+    std::fprintf(stderr, "tollgate dryrun: head increases spend by %s, over the %s threshold\n",
+                 by.c_str(), g.text().c_str());
     return kExitIncrease;
   }
   return kExitOk;

@@ -150,15 +150,101 @@ std::vector<std::string> assumptions(const ReplayData& d) {
 
 }  // namespace
 
+std::string IncreaseGate::text() const {
+  char buf[64];
+  switch (kind) {
+    case Percent:
+      std::snprintf(buf, sizeof buf, "%g%%", value);
+      break;
+    case Usd:
+      std::snprintf(buf, sizeof buf, "$%g", value);
+      break;
+    case UsdPerMonth:
+      std::snprintf(buf, sizeof buf, "$%g/month", value);
+      break;
+  }
+  return buf;
+}
+
+bool parse_increase_gate(const std::string& s, IncreaseGate* out) {
+  std::string t = s;
+  IncreaseGate g;
+  if (!t.empty() && t.front() == '$') {
+    t.erase(0, 1);
+    g.kind = IncreaseGate::Usd;
+    const std::string month = "/month";
+    if (t.size() > month.size() && t.compare(t.size() - month.size(), month.size(), month) == 0) {
+      t.resize(t.size() - month.size());
+      g.kind = IncreaseGate::UsdPerMonth;
+    }
+  } else if (!t.empty() && t.back() == '%') {
+    t.pop_back();
+  }
+  if (t.empty()) return false;
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  if (*end != '\0' || !(v >= 0) || std::isinf(v)) return false;  // also rejects NaN
+  g.value = v;
+  *out = g;
+  return true;
+}
+
+Projection monthly_projection(const ReplayData& data) {
+  Projection p;
+  const int64_t span_ms = data.last_ts - data.first_ts;
+  if (data.records == 0 || span_ms <= 0) return p;
+  p.valid = true;
+  p.span_hours = static_cast<double>(span_ms) / 3.6e6;
+  const double scale = kHoursPerMonth / p.span_hours;
+  p.base_usd = pico_to_usd(data.base.spend) * scale;
+  p.head_usd = pico_to_usd(data.head.spend) * scale;
+  p.delta_usd = p.head_usd - p.base_usd;
+  return p;
+}
+
+std::string fmt_usd_month(double usd) {
+  return format_usd(static_cast<Pico>(std::llround(usd * 1e6)) * 1000000, 2);
+}
+
+std::string projection_text(const Projection& p) {
+  if (!p.valid) return "No monthly projection: the replayed records span no time.";
+  char span[64];
+  if (p.span_hours < 2)
+    std::snprintf(span, sizeof span, "%.0f min", p.span_hours * 60);
+  else if (p.span_hours < 48)
+    std::snprintf(span, sizeof span, "%.1f h", p.span_hours);
+  else
+    std::snprintf(span, sizeof span, "%.1f days", p.span_hours / 24);
+  const std::string delta = p.delta_usd > 0    ? "+" + fmt_usd_month(p.delta_usd)
+                            : p.delta_usd < 0 ? fmt_usd_month(p.delta_usd)
+                                              : "no change";
+  return "Projected per month (a projection: the replayed " + std::string(span) +
+         " scaled to 730 h): base " + fmt_usd_month(p.base_usd) + ", head " +
+         fmt_usd_month(p.head_usd) + ", delta " + delta + ".";
+}
+
 Report build_report(const ReplayData& data, const ReportOptions& options) {
   Report r;
   r.data = &data;
   r.options = options;
   r.delta = data.head.spend - data.base.spend;
   r.delta_pct = pct_change(pico_to_usd(data.base.spend), pico_to_usd(data.head.spend));
-  if (options.fail_if_increase_pct) {
-    r.threshold_tripped =
-        r.delta > 0 && (std::isinf(r.delta_pct) || r.delta_pct > *options.fail_if_increase_pct);
+  r.monthly = monthly_projection(data);
+  if (options.fail_if_increase) {
+    const IncreaseGate& g = *options.fail_if_increase;
+    switch (g.kind) {
+      case IncreaseGate::Percent:
+        r.threshold_tripped = r.delta > 0 && (std::isinf(r.delta_pct) || r.delta_pct > g.value);
+        break;
+      case IncreaseGate::Usd:
+        r.threshold_tripped = pico_to_usd(r.delta) > g.value;
+        break;
+      case IncreaseGate::UsdPerMonth:
+        // Without a span there is nothing to project: the gate is judged on the total.
+        r.threshold_tripped = r.monthly.valid ? r.monthly.delta_usd > g.value
+                                              : pico_to_usd(r.delta) > g.value;
+        break;
+    }
   }
   // Routes: keyed by label, merged across the sides.
   {

@@ -187,13 +187,11 @@ std::string render_html(const Report& r) {
   o += "<p class=\"headline\">Spend " + esc(format_usd(d.base.spend, dec)) + " → " +
        esc(format_usd(d.head.spend, dec)) + " <b class=\"" + cls + "\">" +
        esc(fmt_delta_usd(r.delta, dec)) + " (" + esc(fmt_pct(r.delta_pct)) + ")</b>";
-  if (r.options.fail_if_increase_pct) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g%%", *r.options.fail_if_increase_pct);
-    o += r.threshold_tripped ? std::string(" — over the ") + buf + " threshold"
-                             : std::string(" — within the ") + buf + " threshold";
+  if (r.options.fail_if_increase) {
+    const std::string t = esc(r.options.fail_if_increase->text());
+    o += r.threshold_tripped ? " — over the " + t + " threshold" : " — within the " + t + " threshold";
   }
-  o += "</p>\n";
+  o += "</p>\n<p class=\"projection\">" + esc(projection_text(r.monthly)) + "</p>\n";
   o += "<div class=\"legend\"><span style=\"background:" + std::string(kBaseColor) +
        "\"></span>base<span style=\"background:" + kHeadColor + "\"></span>head</div>\n";
   o += "<h2>Cumulative spend over time</h2>\n" + time_chart(d) + "\n";

@@ -136,12 +136,26 @@ std::string render_json(const Report& r) {
   o += "  \"head\": " + side(d.head) + ",\n";
   o += "  \"delta\": {\"spend_usd\": " + usd(r.delta) + ", \"spend_pct\": " + num(r.delta_pct) +
        "},\n";
-  o += "  \"threshold\": ";
-  if (r.options.fail_if_increase_pct)
-    o += "{\"fail_if_increase_pct\": " + num(*r.options.fail_if_increase_pct) +
-         ", \"tripped\": " + (r.threshold_tripped ? "true" : "false") + "},\n";
+  o += "  \"monthly_projection\": ";
+  if (r.monthly.valid)
+    o += "{\"span_hours\": " + num(r.monthly.span_hours) + ", \"hours_per_month\": " +
+         num(kHoursPerMonth) + ", \"base_usd\": " + num(r.monthly.base_usd) +
+         ", \"head_usd\": " + num(r.monthly.head_usd) + ", \"delta_usd\": " +
+         num(r.monthly.delta_usd) + "},\n";
   else
     o += "null,\n";
+  o += "  \"threshold\": ";
+  if (r.options.fail_if_increase) {
+    const IncreaseGate& g = *r.options.fail_if_increase;
+    const char* kind = g.kind == IncreaseGate::Percent ? "pct"
+                       : g.kind == IncreaseGate::Usd   ? "usd"
+                                                       : "usd_per_month";
+    o += "{\"fail_if_increase\": " + q(g.text()) + ", \"kind\": \"" + kind +
+         "\", \"value\": " + num(g.value) + ", \"tripped\": " +
+         (r.threshold_tripped ? "true" : "false") + "},\n";
+  } else {
+    o += "null,\n";
+  }
   o += "  \"input\": {\n    \"logs\": [";
   for (size_t i = 0; i < d.logs.size(); ++i) o += (i ? ", " : "") + q(d.logs[i]);
   o += "],\n    \"records\": " + std::to_string(d.records) + ",\n";

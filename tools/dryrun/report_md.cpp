@@ -37,14 +37,12 @@ std::string render_markdown(const Report& r) {
          " (" + fmt_pct(r.delta_pct) + "): " + format_usd(d.base.spend, dec) + " → " +
          format_usd(d.head.spend, dec) + "** on " + fmt_count(d.records) + " replayed records (" +
          time_range(d) + ").";
-  if (r.options.fail_if_increase_pct) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g%%", *r.options.fail_if_increase_pct);
-    out += r.threshold_tripped
-               ? std::string(" :x: Over the ") + buf + " threshold."
-               : std::string(" :white_check_mark: Within the ") + buf + " threshold.";
+  if (r.options.fail_if_increase) {
+    const std::string t = r.options.fail_if_increase->text();
+    out += r.threshold_tripped ? " :x: Over the " + t + " threshold."
+                               : " :white_check_mark: Within the " + t + " threshold.";
   }
-  out += "\n\n";
+  out += "\n\n" + projection_text(r.monthly) + "\n\n";
   out += "| | base | head | delta |\n|---|--:|--:|--:|\n";
   for (const auto& m : total_rows(r))
     out += "| " + cell(m.name) + " | " + cell(m.base) + " | " + cell(m.head) + " | " +

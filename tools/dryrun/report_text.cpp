@@ -133,14 +133,12 @@ std::string render_text(const Report& r) {
          " spend by " +
          format_usd(r.delta < 0 ? -r.delta : r.delta, money_decimals(d.base.spend, d.head.spend)) +
          " (" + fmt_pct(r.delta_pct) + ")";
-  if (r.options.fail_if_increase_pct) {
+  if (r.options.fail_if_increase) {
     out += r.threshold_tripped ? "; over the --fail-if-increase threshold of "
                                : "; within the threshold of ";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g%%", *r.options.fail_if_increase_pct);
-    out += buf;
+    out += r.options.fail_if_increase->text();
   }
-  out += "\n";
+  out += "\n" + projection_text(r.monthly) + "\n";
   return out;
 }
 
