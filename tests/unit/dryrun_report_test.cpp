@@ -14,6 +14,7 @@
 #include "tools/dryrun/dryrun.h"
 #include "tools/dryrun/replay.h"
 #include "tools/dryrun/report.h"
+#include "tools/dryrun/report_rows.h"
 
 using namespace tollgate;
 using namespace tollgate::dryrun;
@@ -267,4 +268,44 @@ TEST_CASE("monthly projection and dollar gates") {
   CHECK(g.kind == IncreaseGate::UsdPerMonth);
   CHECK(g.value == 1.5);
   CHECK_FALSE(parse_increase_gate("inf", &g));
+}
+
+// Log-derived strings reach a PR comment: in Markdown they render as themselves. Tables and text
+// get entities and backslashes; code spans (which show HTML literally) keep the bytes.
+TEST_CASE("Markdown report escapes log-derived strings") {
+  Scratch s;
+  s.write("hostile.jsonl",
+          R"({"ts": "2024-01-01T00:00:00Z", "tenant": "<script>x</script>|*y*", "in_tokens": 1000, "out_tokens": 100, "attrs": {"task": "chat"}})"
+          "\n");
+  std::vector<std::string> args = {"--base",   s.path("cheap.pol"),       "--head",
+                                    s.path("mixed.pol"), "--log",        s.path("hostile.jsonl"),
+                                    "--prices", kData + "prices_litellm.json", "--no-progress",
+                                    "--format", "md",                   "--out",
+                                    s.path("r.md")};
+  REQUIRE(s.run(args) == kExitOk);
+  const std::string md = s.read("r.md");
+  CHECK(md.find("&lt;script&gt;x&lt;/script&gt;\\|\\*y\\*") != std::string::npos);  // table cell
+  for (size_t at = md.find("<script"); at != std::string::npos; at = md.find("<script", at + 1)) {
+    INFO(md.substr(at > 20 ? at - 20 : 0, 60));
+    CHECK(at > 0);
+    CHECK(md[at - 1] == '`');  // only ever the first byte of a code span
+  }
+}
+
+TEST_CASE("report wording: no change, $0.00 deltas, relative time") {
+  Scratch s;
+  auto args = s.common("cheap.pol", "cheap.pol");
+  args.insert(args.end(), {"--out", s.path("r.txt")});
+  REQUIRE(s.run(args) == kExitOk);
+  CHECK(s.read("r.txt").find("Result: no change in spend") != std::string::npos);
+  CHECK(s.read("r.txt").find("does not change spend by") == std::string::npos);
+  CHECK(fmt_delta_usd(-1, 2) == "$0.00");  // one pico-dollar less rounds to nothing
+  CHECK(fmt_delta_usd(-usd_to_pico(0.4), 2) == "-$0.40");
+  ReplayData d;
+  d.first_ts = 0;
+  d.last_ts = 29 * 60000 + 999;
+  CHECK(time_range(d) == "relative time +0:00 → +0:29");
+  d.first_ts = 1700000000000;
+  d.last_ts = 1700000000000 + 3600000;
+  CHECK(time_range(d).find("2023-11-14") == 0);
 }

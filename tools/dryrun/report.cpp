@@ -53,7 +53,17 @@ int money_decimals(Pico a, Pico b) {
 
 std::string fmt_delta_usd(Pico d, int decimals) {
   std::string s = format_usd(d < 0 ? -d : d, decimals);
+  // A delta that rounds to nothing is "$0.00", not "-$0.00" or "+$0.00".
+  if (s.find_first_of("123456789") == std::string::npos) return s;
   return (d < 0 ? "-" : "+") + s;
+}
+
+std::string verdict_text(const Report& r) {
+  if (r.delta == 0) return "no change in spend";
+  const ReplayData& d = *r.data;
+  return std::string("head ") + (r.delta > 0 ? "increases" : "decreases") + " spend by " +
+         format_usd(r.delta < 0 ? -r.delta : r.delta, money_decimals(d.base.spend, d.head.spend)) +
+         " (" + fmt_pct(r.delta_pct) + ")";
 }
 
 Pico per_success(const SideStats& s) {

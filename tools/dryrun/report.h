@@ -79,6 +79,8 @@ std::string fmt_pct(double pct);                      // +12.3% / -4.0% / n/a
 double pct_change(double base, double head);          // NaN when both 0, inf when only base is 0
 std::string fmt_delta_usd(Pico d, int decimals = 2);  // +$1.23 / -$0.40
 std::string fmt_usd_month(double usd);                // $1,234.56 per month figures
+// "head increases spend by $1.23 (+4.5%)", "head decreases spend by ...", or "no change in spend".
+std::string verdict_text(const Report& r);
 // "Projected per month: base $X, head $Y, delta +$Z (from a 29 min window x 730 h)" or why not.
 std::string projection_text(const Projection& p);
 // Decimals that keep small totals readable: 2 from $100 up, else 4.

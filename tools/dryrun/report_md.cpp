@@ -1,5 +1,8 @@
 // Markdown report, ready to post as a pull-request comment: headline, totals table, breakdowns
 // and examples folded in <details>, the spend model at the end.
+#include <algorithm>
+#include <cctype>
+
 #include "tools/dryrun/report.h"
 #include "tools/dryrun/report_rows.h"
 
@@ -7,22 +10,71 @@ namespace tollgate::dryrun {
 
 namespace {
 
-std::string cell(const std::string& s) {
+// Log-derived text (tenant names, tasks, request ids, messages) reaches a PR comment, where
+// GitHub renders Markdown and some HTML. Text is escaped so it renders as itself: <, > and & as
+// entities, the punctuation Markdown acts on with a backslash, `|` only inside a table, newlines
+// as spaces.
+std::string md_text(const std::string& s, bool in_table) {
   std::string out;
+  out.reserve(s.size());
   for (char c : s) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n')
-      out += ' ';
-    else
-      out += c;
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      case '|':
+        out += in_table ? "\\|" : "|";
+        break;
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '#':
+      case '!':
+      case '~':
+        out += '\\';
+        out += c;
+        break;
+      default:
+        out += c;
+    }
   }
   return out;
 }
 
-std::string code(const std::string& s) {
-  std::string t = cell(s);
-  return t.find('`') == std::string::npos ? "`" + t + "`" : "``" + t + "``";
+std::string cell(const std::string& s) { return md_text(s, true); }
+std::string text(const std::string& s) { return md_text(s, false); }
+
+// A code span shows its content literally (HTML included); its fence is one backtick longer
+// than the longest run inside, padded with spaces when the content starts or ends with one.
+std::string code(const std::string& s, bool in_table = false) {
+  std::string t;
+  size_t run = 0, longest = 0;
+  for (char c : s) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+    if (c == '\n' || c == '\r')
+      t += ' ';
+    else if (c == '|' && in_table)
+      t += "\\|";
+    else
+      t += c;
+  }
+  const std::string fence(longest + 1, '`');
+  const bool pad = !t.empty() && (t.front() == '`' || t.back() == '`');
+  return fence + (pad ? " " : "") + t + (pad ? " " : "") + fence;
 }
 
 }  // namespace
@@ -31,10 +83,10 @@ std::string render_markdown(const Report& r) {
   const ReplayData& d = *r.data;
   std::string out;
   out += "### Tollgate dry-run: " + code(d.base.source) + " → " + code(d.head.source) + "\n\n";
-  std::string verdict = r.delta > 0 ? "increases" : r.delta < 0 ? "decreases" : "does not change";
+  std::string verdict = verdict_text(r);
+  verdict[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(verdict[0])));
   int dec = money_decimals(d.base.spend, d.head.spend);
-  out += "**Head " + verdict + " spend by " + format_usd(r.delta < 0 ? -r.delta : r.delta, dec) +
-         " (" + fmt_pct(r.delta_pct) + "): " + format_usd(d.base.spend, dec) + " → " +
+  out += "**" + verdict + ": " + format_usd(d.base.spend, dec) + " → " +
          format_usd(d.head.spend, dec) + "** on " + fmt_count(d.records) + " replayed records (" +
          time_range(d) + ").";
   if (r.options.fail_if_increase) {
@@ -76,7 +128,7 @@ std::string render_markdown(const Report& r) {
     if (d.other_changes) out += "| (other kinds) | " + fmt_count(d.other_changes) + " | |\n";
     out += "\n<details><summary>Examples and the rules behind them</summary>\n\n";
     for (const ChangeKind& k : d.changes) {
-      out += "**" + cell(k.field) + ": " + cell(k.from) + " → " + cell(k.to) + "**\n\n";
+      out += "**" + text(k.field) + ": " + text(k.from) + " → " + text(k.to) + "**\n\n";
       for (const ChangeExample& e : k.examples) {
         out += "- " + code(e.where) + (e.request_id.empty() ? "" : " " + code(e.request_id)) +
                " tenant " + code(e.tenant) + ", task " + code(e.task) + ", " +
@@ -91,16 +143,16 @@ std::string render_markdown(const Report& r) {
   }
 
   out += "<details><summary>Spend model and input notes</summary>\n\n";
-  for (const auto& a : r.assumptions) out += "- " + cell(a) + "\n";
+  for (const auto& a : r.assumptions) out += "- " + text(a) + "\n";
   out += "\nLogs: ";
   for (size_t i = 0; i < d.logs.size(); ++i) out += (i ? ", " : "") + code(d.logs[i]);
   out += ". Malformed lines skipped: " + fmt_count(d.read.malformed) + ".\n";
   for (const auto& i : d.read.first_malformed)
-    out += "- " + code(i.file + ":" + std::to_string(i.line)) + " " + cell(i.message) + "\n";
+    out += "- " + code(i.file + ":" + std::to_string(i.line)) + " " + text(i.message) + "\n";
   if (d.late_records)
     out += "- " + fmt_count(d.late_records) + " records arrived later than the reorder window\n";
-  for (const auto& [n, c] : d.read.notes) out += "- " + cell(n) + ": " + fmt_count(c) + "\n";
-  for (const auto& [n, c] : d.warnings) out += "- " + cell(n) + ": " + fmt_count(c) + "\n";
+  for (const auto& [n, c] : d.read.notes) out += "- " + text(n) + ": " + fmt_count(c) + "\n";
+  for (const auto& [n, c] : d.warnings) out += "- " + text(n) + ": " + fmt_count(c) + "\n";
   out += "\n</details>\n";
   return out;
 }

@@ -13,6 +13,19 @@ std::string spend_delta_text(Pico base, Pico head) {
 }
 
 std::string time_range(const ReplayData& d) {
+  // Traces with relative timestamps (Mooncake's ms from the start, logs without dates) would
+  // read as January 1970: say "relative time" and give the offsets.
+  constexpr int64_t kYearMs = 365LL * 24 * 3600 * 1000;
+  if (d.first_ts >= 0 && d.last_ts < kYearMs) {
+    auto offset = [](int64_t ms) {
+      char buf[32];
+      const int64_t min = ms / 60000;
+      std::snprintf(buf, sizeof buf, "+%lld:%02lld", static_cast<long long>(min / 60),
+                    static_cast<long long>(min % 60));
+      return std::string(buf);
+    };
+    return "relative time " + offset(d.first_ts) + " → " + offset(d.last_ts);
+  }
   std::string a = format_minute(d.first_ts), b = format_minute(d.last_ts);
   if (a.substr(0, 10) == b.substr(0, 10)) b = b.substr(11);
   return a + " → " + b + " UTC";

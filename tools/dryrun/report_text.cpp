@@ -126,13 +126,7 @@ std::string render_text(const Report& r) {
     for (const auto& [n, c] : d.read.notes) out += "  " + n + ": " + fmt_count(c) + "\n";
     for (const auto& [n, c] : d.warnings) out += "  " + n + ": " + fmt_count(c) + "\n";
   }
-  out += "\nResult: head " +
-         (r.delta > 0   ? std::string("increases")
-          : r.delta < 0 ? "decreases"
-                        : "does not change") +
-         " spend by " +
-         format_usd(r.delta < 0 ? -r.delta : r.delta, money_decimals(d.base.spend, d.head.spend)) +
-         " (" + fmt_pct(r.delta_pct) + ")";
+  out += "\nResult: " + verdict_text(r);
   if (r.options.fail_if_increase) {
     out += r.threshold_tripped ? "; over the --fail-if-increase threshold of "
                                : "; within the threshold of ";
