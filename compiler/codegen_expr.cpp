@@ -889,7 +889,8 @@ Val Emitter::lower_member(const Expr& e, ErrSink& err) {
   }
   // tg_limit_invalid: NaN, infinite or negative is an error; then a NaN spent.
   if (auto* c = llvm::dyn_cast<llvm::ConstantFP>(limit)) {
-    if (tg_limit_invalid(c->getValueAPF().convertToDouble())) br_err_if(B.getTrue(), err, "limit.ok");
+    if (tg_limit_invalid(c->getValueAPF().convertToDouble()))
+      br_err_if(B.getTrue(), err, "limit.ok");
   } else {
     Value* ok = B.CreateAnd(B.CreateFCmpOGE(limit, f64(0.0)),
                             B.CreateFCmpOLT(limit, f64(std::numeric_limits<double>::infinity())));

@@ -298,8 +298,9 @@ class JitEvaluator final : public Evaluator {
       fn_(&env, out, &scratch);
       return;
     }
-    run_candidates(*index_, env.slots, out,
-                   [&](uint32_t pos) TOLLGATE_NO_SANITIZE_FUNCTION { rules_[pos](&env, out, &scratch); });
+    run_candidates(*index_, env.slots, out, [&](uint32_t pos) TOLLGATE_NO_SANITIZE_FUNCTION {
+      rules_[pos](&env, out, &scratch);
+    });
     tg_finish(ctx_.get(), out);
   }
 
@@ -352,7 +353,8 @@ std::unique_ptr<Evaluator> make_jit_evaluator(const std::shared_ptr<JitHost>& ho
   in.program = &program;
   in.ctx = ctx.get();
   in.abi = jit_abi();
-  std::unique_ptr<RuleIndex> index = RuleIndex::build(program, *ctx, program.eval_order, options.index);
+  std::unique_ptr<RuleIndex> index =
+      RuleIndex::build(program, *ctx, program.eval_order, options.index);
   in.rule_functions = index != nullptr;
 
   auto llctx = std::make_unique<LLVMContext>();

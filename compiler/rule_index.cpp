@@ -22,11 +22,13 @@ constexpr int kMaxLetDepth = 32;
 struct Constraint {
   int32_t input = -1;
   RuleIndex::NodeKind kind = RuleIndex::NodeKind::Leaf;
-  std::vector<uint64_t> mask;  // Enum: accepted members
-  std::vector<int32_t> lits;   // Str: accepted literal ids, sorted, unique
+  std::vector<uint64_t> mask;    // Enum: accepted members
+  std::vector<int32_t> lits;     // Str: accepted literal ids, sorted, unique
   int64_t lo = kMin, hi = kMax;  // Int: accepted closed range (lo > hi: none)
 
-  bool accepts_member(int64_t m) const { return (mask[static_cast<size_t>(m) / 64] >> (m % 64)) & 1; }
+  bool accepts_member(int64_t m) const {
+    return (mask[static_cast<size_t>(m) / 64] >> (m % 64)) & 1;
+  }
   bool accepts_lit(int32_t id) const { return std::binary_search(lits.begin(), lits.end(), id); }
 };
 
@@ -77,7 +79,8 @@ class Analyser {
 
   // Effects later evaluation or the host can observe: scratch use (string +) and spent() calls.
   bool has_effects(const Expr& e) {
-    if (e.kind == ExprKind::Binary && e.binary_op == BinaryOp::Add && e.type.kind == TypeKind::String)
+    if (e.kind == ExprKind::Binary && e.binary_op == BinaryOp::Add &&
+        e.type.kind == TypeKind::String)
       return true;
     if (e.kind == ExprKind::Member) return true;
     if (e.kind == ExprKind::Name && e.ref == NameRef::Let) {
@@ -161,10 +164,14 @@ class Analyser {
       if (in < 0) return false;
       std::swap(a, b);
       // The literal was on the left: mirror the comparison.
-      if (op == BinaryOp::Lt) op = BinaryOp::Gt;
-      else if (op == BinaryOp::Gt) op = BinaryOp::Lt;
-      else if (op == BinaryOp::Le) op = BinaryOp::Ge;
-      else if (op == BinaryOp::Ge) op = BinaryOp::Le;
+      if (op == BinaryOp::Lt)
+        op = BinaryOp::Gt;
+      else if (op == BinaryOp::Gt)
+        op = BinaryOp::Lt;
+      else if (op == BinaryOp::Le)
+        op = BinaryOp::Ge;
+      else if (op == BinaryOp::Ge)
+        op = BinaryOp::Le;
     }
     const Type& t = type_of(in);
     switch (t.kind) {
@@ -196,15 +203,19 @@ class Analyser {
             k->lo = k->hi = v;
             return true;
           case BinaryOp::Lt:  // x < MIN accepts nothing: lo > hi
-            if (v == kMin) k->lo = kMax, k->hi = kMin;
-            else k->hi = v - 1;
+            if (v == kMin)
+              k->lo = kMax, k->hi = kMin;
+            else
+              k->hi = v - 1;
             return true;
           case BinaryOp::Le:
             k->hi = v;
             return true;
           case BinaryOp::Gt:
-            if (v == kMax) k->lo = kMax, k->hi = kMin;
-            else k->lo = v + 1;
+            if (v == kMax)
+              k->lo = kMax, k->hi = kMin;
+            else
+              k->lo = v + 1;
             return true;
           case BinaryOp::Ge:
             k->lo = v;
@@ -394,7 +405,7 @@ struct RuleIndexBuilder {
       if (!satisfied(c)) return false;
     return true;
   }
-  size_t budget = 0;                          // entries the leaves may still take
+  size_t budget = 0;  // entries the leaves may still take
   size_t n_inputs = 0;
 
   const Constraint* find(uint32_t pos, int32_t input) const {
@@ -533,12 +544,12 @@ struct RuleIndexBuilder {
       for (size_t i = 0; i < bound.size(); ++i) {
         const Constraint* c = bound[i];
         if (c->lo > c->hi) continue;
-        size_t first = static_cast<size_t>(
-            std::upper_bound(cuts.begin(), cuts.end(), c->lo) - cuts.begin());
-        size_t last = c->hi == kMax ? cuts.size()
-                                    : static_cast<size_t>(std::upper_bound(cuts.begin(), cuts.end(),
-                                                                           c->hi) -
-                                                          cuts.begin());
+        size_t first =
+            static_cast<size_t>(std::upper_bound(cuts.begin(), cuts.end(), c->lo) - cuts.begin());
+        size_t last = c->hi == kMax
+                          ? cuts.size()
+                          : static_cast<size_t>(std::upper_bound(cuts.begin(), cuts.end(), c->hi) -
+                                                cuts.begin());
         for (size_t k = first; k <= last; ++k) own[k].push_back(s->bound[i]);
         entries += last - first + 1;
         if (entries > budget) return false;  // nested thresholds: quadratic, not worth it
@@ -676,7 +687,8 @@ std::unique_ptr<RuleIndex> RuleIndex::build(const Program& program, const EvalCo
     const Type& t = program.inputs[i].type;
     if (t.kind == TypeKind::Enum && t.enum_id >= 0 &&
         static_cast<size_t>(t.enum_id) < program.enums.size())
-      ix->enum_size_[i] = static_cast<int64_t>(program.enums[static_cast<size_t>(t.enum_id)].members.size());
+      ix->enum_size_[i] =
+          static_cast<int64_t>(program.enums[static_cast<size_t>(t.enum_id)].members.size());
     if (t.kind == TypeKind::String && ix->has_default_[i]) {
       // The default's literal id, as Request interns a string it is given.
       Slot& s = ix->defaults_[i];
@@ -711,7 +723,9 @@ uint32_t RuleIndex::descend(uint32_t id, const Slot* slots, uint32_t* stack, int
     const Node& node = nodes_[id];
     if (node.kind == NodeKind::Leaf) return id;
     const size_t in = static_cast<size_t>(node.input);
-    const Slot* v = slots && slots[in].set ? &slots[in] : has_default_[in] ? &defaults_[in] : nullptr;
+    const Slot* v = slots && slots[in].set ? &slots[in]
+                    : has_default_[in]     ? &defaults_[in]
+                                           : nullptr;
     uint32_t next = node.unknown;
     switch (node.kind) {
       case NodeKind::Enum:

@@ -107,7 +107,7 @@ class RuleIndex {
     size_t indexed_rules = 0;  // rules with at least one indexable conjunct
     size_t nodes = 0, leaves = 0, entries = 0, depth = 0;
     size_t max_leaf = 0;  // the largest leaf a request with known values can reach
-    size_t bytes = 0;  // memory held by the index
+    size_t bytes = 0;     // memory held by the index
   };
   const Stats& stats() const { return stats_; }
   std::string describe() const;  // one line, for `tollgate check --stats` style output and tests

@@ -30,7 +30,8 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change of this header. */
-#define TG_ABI_VERSION 2 /* 2: tiers (tg_engine_config.wait_for_jit, jit_hot_decisions, tg_policy_wait_for_jit) */
+#define TG_ABI_VERSION \
+  2 /* 2: tiers (tg_engine_config.wait_for_jit, jit_hot_decisions, tg_policy_wait_for_jit) */
 TG_API int tg_abi_version(void);
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -77,8 +78,8 @@ typedef struct tg_engine_config {
                                   shares budgets across replicas (docs/replicas.md) */
   /* ABI 2. A policy serves from the interpreter as soon as it compiles; its JIT tier is built on
    * the engine's worker thread and swapped in atomically (docs/embedding.md "Tiers"). */
-  int wait_for_jit;            /* 1: tg_compile returns once the JIT tier serves (or failed) */
-  uint64_t jit_hot_decisions;  /* ask for the JIT tier after this many decisions; 0: at once */
+  int wait_for_jit;           /* 1: tg_compile returns once the JIT tier serves (or failed) */
+  uint64_t jit_hot_decisions; /* ask for the JIT tier after this many decisions; 0: at once */
 } tg_engine_config;
 
 /* Fills *config with the defaults. */
@@ -194,8 +195,8 @@ TG_API const char* tg_decision_audit_json(tg_decision* decision, const tg_reques
 /* One input value. A request is an array of these in slot order (tg_policy_input_count entries,
  * tg_policy_input_name names slot i): plain data the host fills and reuses. */
 typedef struct tg_value {
-  int64_t i;       /* int and bool (0/1) inputs; enum inputs: the member index (tg_policy_enum_index) */
-  double f;        /* float inputs; NaN is TG_ERR_BAD_VALUE */
+  int64_t i; /* int and bool (0/1) inputs; enum inputs: the member index (tg_policy_enum_index) */
+  double f;  /* float inputs; NaN is TG_ERR_BAD_VALUE */
   const char* str; /* string inputs: borrowed bytes, valid until the call returns */
   uint32_t len;    /* string length */
   uint8_t set;     /* 0: not set (the input's default applies, or reading it is an error) */
@@ -204,19 +205,19 @@ typedef struct tg_value {
 
 /* A decision as plain data: read the fields, no call per field. */
 typedef struct tg_result {
-  int32_t route;            /* route index (tg_policy_route_name); -1 when denied */
-  int32_t denied;           /* 1: denied, deny_reason says why */
-  int64_t max_out;          /* -1: no cap */
-  int64_t max_in;           /* -1: no cap */
-  int64_t backoff_ms;       /* with retry */
-  int64_t top_k;            /* with rag */
-  int32_t retry;            /* 1: retry after backoff_ms */
-  int32_t rag;              /* 1: retrieve top_k chunks */
-  int32_t cache;            /* tg_cache */
-  uint32_t errors;          /* evaluation errors the decision met */
-  const char* deny_reason;  /* "" when routed. Borrowed: valid while the policy lives */
-  uint32_t rule_line[6];    /* source line of the rule that set each tg_field; 0: none */
-  uint32_t tag_count;       /* tags: only through tg_decide + tg_decision_tag */
+  int32_t route;           /* route index (tg_policy_route_name); -1 when denied */
+  int32_t denied;          /* 1: denied, deny_reason says why */
+  int64_t max_out;         /* -1: no cap */
+  int64_t max_in;          /* -1: no cap */
+  int64_t backoff_ms;      /* with retry */
+  int64_t top_k;           /* with rag */
+  int32_t retry;           /* 1: retry after backoff_ms */
+  int32_t rag;             /* 1: retrieve top_k chunks */
+  int32_t cache;           /* tg_cache */
+  uint32_t errors;         /* evaluation errors the decision met */
+  const char* deny_reason; /* "" when routed. Borrowed: valid while the policy lives */
+  uint32_t rule_line[6];   /* source line of the rule that set each tg_field; 0: none */
+  uint32_t tag_count;      /* tags: only through tg_decide + tg_decision_tag */
   uint32_t pad;
 } tg_result;
 

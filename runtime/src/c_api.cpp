@@ -10,13 +10,13 @@
 #include <string>
 
 #include "runtime/src/policy_impl.h"
+#include "runtime/src/schema.h"
 #include "tollgate.h"
 #include "tollgate/audit.hpp"
 #include "tollgate/engine.hpp"
 #include "tollgate/ledger.hpp"
 #include "tollgate/policy_handle.hpp"
 #include "tollgate/prices.hpp"
-#include "runtime/src/schema.h"
 #include "tollgate/redis_ledger.hpp"
 
 using namespace tollgate;
@@ -459,7 +459,8 @@ tg_status values_to_slots(const detail::Schema& schema, const tg_value* v, int n
         break;
       case InputType::String:
         if (!v[k].str && v[k].len > 0)
-          return fail(TG_ERR_INVALID_ARGUMENT, fmt::format("slot {} ({}): NULL string", k, name(schema, k)));
+          return fail(TG_ERR_INVALID_ARGUMENT,
+                      fmt::format("slot {} ({}): NULL string", k, name(schema, k)));
         s.i = 0;
         s.str = v[k].str ? v[k].str : "";
         s.len = v[k].len;
@@ -513,7 +514,8 @@ tg_status decide_values(const tg_policy* p, const tg_value* values, int n, size_
   }
   Decision d;
   for (size_t k = 0; k < count; ++k) {
-    if (tg_status s = values_to_slots(*impl.schema, values + k * static_cast<size_t>(n), n, slots)) {
+    if (tg_status s =
+            values_to_slots(*impl.schema, values + k * static_cast<size_t>(n), n, slots)) {
       if (count > 1) t_error = fmt::format("request {}: {}", k, t_error);
       return s;
     }

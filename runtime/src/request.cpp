@@ -10,7 +10,8 @@
 
 namespace tollgate {
 
-static_assert(static_cast<uint8_t>(InputType::Bool) == 0 && static_cast<uint8_t>(InputType::Int) == 1 &&
+static_assert(static_cast<uint8_t>(InputType::Bool) == 0 &&
+                  static_cast<uint8_t>(InputType::Int) == 1 &&
                   static_cast<uint8_t>(InputType::Float) == 2 &&
                   static_cast<uint8_t>(InputType::String) == 3 &&
                   static_cast<uint8_t>(InputType::Enum) == 4,
@@ -27,7 +28,6 @@ void Request::reset() {
   schema_->fill_defaults(slots_.data());
   now_ms = 0;
 }
-
 
 Status Request::set_enum(int slot, std::string_view member) {
   if (!in_range(slot)) return Status::UnknownInput;

@@ -21,12 +21,12 @@ namespace {
 
 using namespace reference_bench;
 
-#define CHECK_TG(call)                                                        \
-  do {                                                                        \
-    if ((call) != TG_OK) {                                                    \
-      std::fprintf(stderr, "%s: %s\n", #call, tg_last_error());               \
-      std::abort();                                                           \
-    }                                                                         \
+#define CHECK_TG(call)                                          \
+  do {                                                          \
+    if ((call) != TG_OK) {                                      \
+      std::fprintf(stderr, "%s: %s\n", #call, tg_last_error()); \
+      std::abort();                                             \
+    }                                                           \
   } while (0)
 
 struct Fixture {
@@ -40,9 +40,9 @@ struct Fixture {
     CHECK_TG(tg_engine_create(&c, &engine));
     CHECK_TG(tg_compile_file(engine, TOLLGATE_SOURCE_DIR "/policies/reference.pol", &policy));
     if (!tg_policy_jitted(policy)) std::abort();
-    const char* names[] = {"tenant",         "tier",    "task",  "priority",   "latency",
-                           "sensitivity",    "in_tokens", "history_tokens", "attempt",
-                           "error",          "spent_ratio"};
+    const char* names[] = {"tenant",  "tier",        "task",       "priority",
+                           "latency", "sensitivity", "in_tokens",  "history_tokens",
+                           "attempt", "error",       "spent_ratio"};
     for (int i = 0; i < 11; ++i) {
       slot[i] = tg_policy_slot(policy, names[i]);
       if (slot[i] != i) std::abort();  // the bulk path below fills values in this order
@@ -73,7 +73,8 @@ uint64_t checksum(int route, int denied, int64_t max_out, int64_t max_in, int64_
 uint64_t hand_checksum(size_t n) {
   const Workload& w = workload();
   uint64_t sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += checksum_of(hand_decide(w.reqs[i], w.tenants[w.reqs[i].tenant]));
+  for (size_t i = 0; i < n; ++i)
+    sum += checksum_of(hand_decide(w.reqs[i], w.tenants[w.reqs[i].tenant]));
   return sum;
 }
 
@@ -211,8 +212,8 @@ void BM_Host_Batch(benchmark::State& state) {
     tg_decide_batch(f.policy, v.data(), 11, kBlock, 1700000000000, res.data());
     if (first) {
       for (const tg_result& x : res)
-        sum += checksum(x.route, x.denied, x.max_out, x.max_in, x.backoff_ms, x.top_k, x.retry,
-                        x.rag);
+        sum +=
+            checksum(x.route, x.denied, x.max_out, x.max_in, x.backoff_ms, x.top_k, x.retry, x.rag);
       want = hand_checksum(kBlock);
       first = false;
     }

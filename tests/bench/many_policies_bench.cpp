@@ -62,41 +62,41 @@ void many(benchmark::State& state, bool jit) {
   for (auto _ : state) {
     double before = 0, loaded = 0, dropped = 0, load_ms = 0;
     {
-    Engine engine(o);
-    {  // one policy first, so the one-time costs (LLJIT, allocator arenas) are not per policy
-      CompileResult warm = engine.compile(ref, "warm.pol");
-      if (!warm.ok() || warm.policy->jitted() != jit) std::abort();
-    }
-    malloc_trim(0);
-    before = rss_mb();
-    const double t0 = wall_ms();
-    std::vector<Policy> policies;
-    policies.reserve(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) {
-      std::string src = ref;
-      src.replace(at, 16, "policy customer_" + std::to_string(i));
-      CompileResult r = engine.compile(src, "customer.pol");
-      if (!r.ok() || r.policy->jitted() != jit) std::abort();
-      policies.push_back(*r.policy);
-    }
-    load_ms = wall_ms() - t0;
-    loaded = rss_mb();
-    // Every policy decides once (the interpreter tier stays idle: no JIT is asked for).
-    Request req(policies[0]);
-    req.set("tenant", "t-1");
-    req.set("task", "qa");
-    req.set("in_tokens", "100");
-    uint64_t routes = 0;
-    for (const Policy& p : policies) {
-      Request r(p);
-      r.copy_from(req);
-      routes += static_cast<uint64_t>(p.decide(r).route + 1);
-    }
-    benchmark::DoNotOptimize(routes);
-    policies.clear();
-    policies.shrink_to_fit();
-    malloc_trim(0);
-    dropped = rss_mb();
+      Engine engine(o);
+      {  // one policy first, so the one-time costs (LLJIT, allocator arenas) are not per policy
+        CompileResult warm = engine.compile(ref, "warm.pol");
+        if (!warm.ok() || warm.policy->jitted() != jit) std::abort();
+      }
+      malloc_trim(0);
+      before = rss_mb();
+      const double t0 = wall_ms();
+      std::vector<Policy> policies;
+      policies.reserve(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) {
+        std::string src = ref;
+        src.replace(at, 16, "policy customer_" + std::to_string(i));
+        CompileResult r = engine.compile(src, "customer.pol");
+        if (!r.ok() || r.policy->jitted() != jit) std::abort();
+        policies.push_back(*r.policy);
+      }
+      load_ms = wall_ms() - t0;
+      loaded = rss_mb();
+      // Every policy decides once (the interpreter tier stays idle: no JIT is asked for).
+      Request req(policies[0]);
+      req.set("tenant", "t-1");
+      req.set("task", "qa");
+      req.set("in_tokens", "100");
+      uint64_t routes = 0;
+      for (const Policy& p : policies) {
+        Request r(p);
+        r.copy_from(req);
+        routes += static_cast<uint64_t>(p.decide(r).route + 1);
+      }
+      benchmark::DoNotOptimize(routes);
+      policies.clear();
+      policies.shrink_to_fit();
+      malloc_trim(0);
+      dropped = rss_mb();
     }
     malloc_trim(0);
     state.counters["MB kept after engine"] = rss_mb() - before;
@@ -145,11 +145,19 @@ void BM_Heap_Breakdown(benchmark::State& state) {
   }
 }
 
-void BM_Policies_Interpreter(benchmark::State& s) { many(s, false); }
-void BM_Policies_Jit(benchmark::State& s) { many(s, true); }
+void BM_Policies_Interpreter(benchmark::State& s) {
+  many(s, false);
+}
+void BM_Policies_Jit(benchmark::State& s) {
+  many(s, true);
+}
 
 BENCHMARK(BM_Heap_Breakdown)->Iterations(1);
-BENCHMARK(BM_Policies_Interpreter)->Arg(1000)->Arg(10000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Policies_Interpreter)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Policies_Jit)->Arg(100)->Arg(1000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -120,9 +120,7 @@ class Request {
  private:
   // InputType's values (policy.hpp includes this header; request.cpp checks they match).
   static constexpr uint8_t kBool = 0, kInt = 1, kFloat = 2, kString = 3, kEnum = 4;
-  bool in_range(int slot) const {
-    return slot >= 0 && static_cast<size_t>(slot) < slots_.size();
-  }
+  bool in_range(int slot) const { return slot >= 0 && static_cast<size_t>(slot) < slots_.size(); }
 
   std::shared_ptr<const detail::Schema> schema_;
   const detail::SlotCheck* checks_ = nullptr;  // schema_->checks, one per slot
