@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/alloc_counter.h"
 #include "tests/support/decision_diff.h"
 #include "tests/support/dual_policy.h"
 #include "tests/support/random_policy.h"
@@ -21,24 +22,6 @@
 using namespace tollgate;
 using namespace tollgate::testing;
 
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-std::atomic<uint64_t> g_allocs{0};
-}  // namespace
-
-// Counts every heap allocation in this test binary (decide() must make none).
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace {
 
@@ -137,7 +120,7 @@ TEST_CASE("JIT decide() makes no heap allocation", "[jit]") {
   Decision d;
   EvalEnv env;
   env.now_ms = 1;
-  uint64_t before = g_allocs.load();
+  uint64_t before = heap_allocations();
   for (int i = 0; i < 10000; ++i) {
     env.slots = reqs[i % 64].slots();
     env.budget_infos = &p.tables.budgets;
@@ -146,7 +129,7 @@ TEST_CASE("JIT decide() makes no heap allocation", "[jit]") {
     env.budget_infos = &s.tables.budgets;
     s.jit->decide(env, &d);
   }
-  CHECK(g_allocs.load() - before == 0);
+  CHECK(heap_allocations() - before == 0);
 }
 
 TEST_CASE("compiling and dropping 1,000 policies frees their code", "[jit][memory]") {
