@@ -163,12 +163,18 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
+}  // namespace
+
 std::string describe_input(const InputInfo& in) {
   if (in.type == InputType::Enum) return "enum(" + join(in.members) + ")";
   return to_string(in.type);
 }
 
-}  // namespace
+std::string input_names(const Policy& policy) {
+  std::vector<std::string> names;
+  for (const InputInfo& in : policy.inputs()) names.push_back(in.name);
+  return join(names);
+}
 
 bool apply_settings(const Policy& policy, const std::vector<Setting>& settings, Request* req,
                     FixedBudgets* budgets, std::string* error) {
@@ -198,9 +204,8 @@ bool apply_settings(const Policy& policy, const std::vector<Setting>& settings, 
     }
     int slot = policy.slot(s.name);
     if (slot < 0) {
-      std::vector<std::string> names;
-      for (const InputInfo& in : policy.inputs()) names.push_back(in.name);
-      *error = where + ": the policy has no input '" + s.name + "' (inputs: " + join(names) + ")";
+      *error = where + ": the policy has no input '" + s.name +
+               "' (inputs: " + input_names(policy) + ")";
       return false;
     }
     Status st = req->set(s.name, s.value);

@@ -20,6 +20,7 @@ int cmd_fmt(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_explain(int argc, char** argv);
 int cmd_test(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 // Owned by the dry-run (tools/cmd_dryrun.cpp). Weak so the CLI links and says "dryrun not built"
 // until that file exists.
 int cmd_dryrun(int argc, char** argv) __attribute__((weak));
@@ -80,6 +81,11 @@ bool file_exists(const std::string& path);
 // with or without the _test.pol files. Missing paths are reported in *errors.
 std::vector<std::string> expand_pol_files(const std::vector<std::string>& paths, bool with_tests,
                                           std::vector<std::string>* errors);
+
+// "int", "enum(free, pro)": an input's type as messages spell it.
+std::string describe_input(const InputInfo& in);
+// The policy's input names, comma-separated.
+std::string input_names(const Policy& policy);
 
 // `--set name=value` (an input) or `--set budget.spent=X` (a budget's spent for every key).
 struct Setting {

@@ -27,28 +27,6 @@ const tollgate::cli::Command kExplain = {
     "exit status: 0 ok, 1 the policy does not compile or the trace disagrees with the engine,\n"
     "2 usage error or a bad --set\n"};
 
-nlohmann::json trace_json(const tollgate::Trace& t) {
-  nlohmann::json rules = nlohmann::json::array();
-  for (const tollgate::RuleTrace& r : t.rules) {
-    nlohmann::json actions = nlohmann::json::array();
-    for (const tollgate::ActionTrace& a : r.actions)
-      actions.push_back({{"action", a.text},
-                         {"line", a.loc.line},
-                         {"outcome", tollgate::outcome_name(a.outcome)},
-                         {"why", a.why}});
-    rules.push_back({{"rule", r.rule},
-                     {"line", r.line},
-                     {"text", r.text},
-                     {"evaluated", r.outcome != tollgate::RuleOutcome::Skipped},
-                     {"fired", r.outcome == tollgate::RuleOutcome::Fired},
-                     {"error", r.outcome == tollgate::RuleOutcome::Error},
-                     {"outcome", tollgate::outcome_name(r.outcome)},
-                     {"why", r.why},
-                     {"actions", actions}});
-  }
-  return rules;
-}
-
 void print_trace(const tollgate::Trace& t) {
   using tollgate::RuleOutcome;
   for (const tollgate::RuleTrace& r : t.rules) {
@@ -83,7 +61,7 @@ int cmd_explain(int argc, char** argv) {
   std::string diff = diff_decisions(*p.policy, trace.decision, d);
   if (opts.json) {
     nlohmann::json j = {{"policy", policy_to_json(*p.policy)},
-                        {"rules", trace_json(trace)},
+                        {"rules", trace_rules_json(trace)},
                         {"no_route_deny", trace.no_route_deny},
                         {"on_error_deny", trace.on_error_deny},
                         {"decision", decision_to_json(*p.policy, d)}};

@@ -350,4 +350,26 @@ const char* outcome_name(RuleOutcome o) {
   return "?";
 }
 
+nlohmann::json trace_rules_json(const Trace& t) {
+  nlohmann::json rules = nlohmann::json::array();
+  for (const RuleTrace& r : t.rules) {
+    nlohmann::json actions = nlohmann::json::array();
+    for (const ActionTrace& a : r.actions)
+      actions.push_back({{"action", a.text},
+                         {"line", a.loc.line},
+                         {"outcome", outcome_name(a.outcome)},
+                         {"why", a.why}});
+    rules.push_back({{"rule", r.rule},
+                     {"line", r.line},
+                     {"text", r.text},
+                     {"evaluated", r.outcome != RuleOutcome::Skipped},
+                     {"fired", r.outcome == RuleOutcome::Fired},
+                     {"error", r.outcome == RuleOutcome::Error},
+                     {"outcome", outcome_name(r.outcome)},
+                     {"why", r.why},
+                     {"actions", actions}});
+  }
+  return rules;
+}
+
 }  // namespace tollgate

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,10 @@ Trace trace_decision(const Policy& policy, const Request& req, const BudgetReade
 
 // Field-by-field comparison; empty when equal, else what differs ("max_out: 64 vs 128").
 std::string diff_decisions(const Policy& policy, const Decision& a, const Decision& b);
+
+// The trace's rules as the JSON array of `explain --json` and `serve ?explain=true`
+// (docs/cli.md): [{rule, line, text, evaluated, fired, error, outcome, why, actions: [...]}].
+nlohmann::json trace_rules_json(const Trace& t);
 
 const char* outcome_name(ActionOutcome o);
 const char* outcome_name(RuleOutcome o);

@@ -29,6 +29,7 @@ const Entry kCommands[] = {
     {"eval", "decide one request given as --set name=value", cmd_eval},
     {"explain", "decide one request and show what every rule did and why", cmd_explain},
     {"dryrun", "replay a request log through two policies and price the difference", run_dryrun},
+    {"serve", "serve decisions over HTTP (decide, admit, nginx/Envoy authz, metrics)", cmd_serve},
 };
 
 void print_usage(FILE* out) {
