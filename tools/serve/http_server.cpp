@@ -140,8 +140,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(beast::error_code ec, size_t) {
     if (ec == http::error::end_of_stream) return close();
     if (ec == beast::error::timeout) {
+      // Beast has closed the socket when the timer fired: no 408 can be sent (nginx also just
+      // closes on client_header_timeout).
       server_->timeouts.fetch_add(1);
-      return reply_error(408, "request not received within the read timeout");
+      return close();
     }
     if (ec == http::error::body_limit) {
       server_->bad.fetch_add(1);
