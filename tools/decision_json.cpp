@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "tollgate/audit.hpp"
+
 namespace tollgate {
 
 std::string cap_text(int64_t cap) {
@@ -17,52 +19,17 @@ std::string route_text(const Policy& policy, const Decision& d) {
   return "(none)";
 }
 
-namespace {
-
-nlohmann::json rule_ref(const Policy& policy, int32_t rule) {
-  if (rule < 0 || static_cast<size_t>(rule) >= policy.rules().size()) return nullptr;
-  return {{"rule", rule}, {"line", policy.rules()[rule].line}};
-}
-
-nlohmann::json cap_json(int64_t cap) {
-  if (cap == kNoCap) return nullptr;
-  return cap;
-}
-
-}  // namespace
 
 nlohmann::json decision_to_json(const Policy& policy, const Decision& d) {
-  nlohmann::json j;
-  j["denied"] = d.denied;
-  j["deny_reason"] = d.denied ? nlohmann::json(d.deny_reason) : nlohmann::json(nullptr);
-  bool routed = !d.denied && d.route >= 0 && static_cast<size_t>(d.route) < policy.routes().size();
-  j["route"] = routed ? nlohmann::json(policy.routes()[d.route].name) : nlohmann::json(nullptr);
-  j["model"] = routed ? nlohmann::json(policy.routes()[d.route].model) : nlohmann::json(nullptr);
-  j["max_out"] = cap_json(d.max_out);
-  j["max_in"] = cap_json(d.max_in);
-  j["retry"] = d.retry;
-  j["backoff_ms"] = d.backoff_ms;
-  j["rag"] = d.rag;
-  j["top_k"] = d.top_k;
-  j["cache"] = to_string(d.cache);
-  nlohmann::json tags = nlohmann::json::array();
-  for (int i = 0; i < d.tag_count; ++i) tags.push_back(std::string(d.tag(i)));
-  j["tags"] = tags;
-  j["tags_dropped"] = d.tags_dropped;
-  nlohmann::json rules = nlohmann::json::object();
-  for (int f = 0; f < kFieldCount; ++f)
-    rules[to_string(static_cast<Field>(f))] = rule_ref(policy, d.rule[f]);
-  j["rules"] = rules;
-  j["errors"] = d.errors;
-  j["first_error"] = rule_ref(policy, d.first_error_rule);
-  return j;
+  std::string text;
+  append_decision_json(policy, d, &text);
+  return nlohmann::json::parse(text);
 }
 
 nlohmann::json policy_to_json(const Policy& policy) {
-  return {{"name", policy.name()},
-          {"file", policy.file()},
-          {"version", policy.version_hash()},
-          {"backend", policy.jitted() ? "jit" : "interpreter"}};
+  std::string text;
+  append_policy_json(policy, &text);
+  return nlohmann::json::parse(text);
 }
 
 namespace {

@@ -265,6 +265,100 @@ void render_decision_fields(const Policy& policy, const Decision& decision, std:
   }
 }
 
+namespace {
+
+// {"line":L,"rule":R} or null, as decision_json's rule references.
+void rule_ref(std::string* o, const Policy& p, int32_t r) {
+  if (r < 0 || r >= static_cast<int>(p.rules().size())) {
+    o->append("null");
+    return;
+  }
+  o->append("{\"line\":");
+  num(o, static_cast<int64_t>(p.rules()[r].line));
+  o->append(",\"rule\":");
+  num(o, static_cast<int64_t>(r));
+  o->push_back('}');
+}
+
+}  // namespace
+
+void append_decision_json(const Policy& p, const Decision& d, std::string* o) {
+  // Keys in sorted order: the bytes equal nlohmann's dump() of the same object, so `eval --json`
+  // (which parses this and pretty-prints it) and serve's compact answers are one shape.
+  const bool routed = !d.denied && d.route >= 0 && d.route < static_cast<int>(p.routes().size());
+  o->append("{\"backoff_ms\":");
+  num(o, d.backoff_ms);
+  key(o, "cache");
+  str(o, to_string(d.cache));
+  key(o, "denied");
+  boolean(o, d.denied);
+  key(o, "deny_reason");
+  if (d.denied) {
+    str(o, d.deny_reason ? d.deny_reason : "");
+  } else {
+    o->append("null");
+  }
+  key(o, "errors");
+  num(o, static_cast<int64_t>(d.errors));
+  key(o, "first_error");
+  rule_ref(o, p, d.first_error_rule);
+  key(o, "max_in");
+  cap(o, d.max_in);
+  key(o, "max_out");
+  cap(o, d.max_out);
+  key(o, "model");
+  if (routed) {
+    str(o, p.routes()[d.route].model);
+  } else {
+    o->append("null");
+  }
+  key(o, "rag");
+  boolean(o, d.rag);
+  key(o, "retry");
+  boolean(o, d.retry);
+  key(o, "route");
+  if (routed) {
+    str(o, p.routes()[d.route].name);
+  } else {
+    o->append("null");
+  }
+  key(o, "rules");
+  o->push_back('{');
+  static constexpr Field kSorted[] = {Field::Cache, Field::MaxIn, Field::MaxOut,
+                                      Field::Rag,   Field::Retry, Field::Route};
+  for (Field f : kSorted) {
+    key(o, to_string(f));
+    rule_ref(o, p, d.rule[static_cast<int>(f)]);
+  }
+  o->push_back('}');
+  key(o, "tags");
+  o->push_back('[');
+  for (int i = 0; i < d.tag_count; ++i) {
+    if (i) o->push_back(',');
+    str(o, d.tag(i));
+  }
+  o->push_back(']');
+  key(o, "tags_dropped");
+  num(o, static_cast<int64_t>(d.tags_dropped));
+  key(o, "top_k");
+  num(o, d.top_k);
+  o->push_back('}');
+}
+
+void append_policy_json(const Policy& p, std::string* o) {
+  o->append("{\"backend\":");
+  str(o, p.jitted() ? "jit" : "interpreter");
+  key(o, "file");
+  str(o, p.file());
+  key(o, "name");
+  str(o, p.name());
+  key(o, "version");
+  str(o, p.version_hash());
+  o->push_back('}');
+}
+
+void append_json_string(std::string_view s, std::string* out) { str(out, s); }
+
 void render_inputs(const Policy& policy, const Request& request, std::string* out) {
   try {
     out->clear();

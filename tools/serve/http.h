@@ -32,11 +32,12 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
+  // Names are string literals (every header the service sets is one), so a name costs no copy.
+  std::vector<std::pair<std::string_view, std::string>> headers;
   std::string body;
 
-  void add_header(std::string name, std::string value) {
-    headers.emplace_back(std::move(name), std::move(value));
+  void add_header(std::string_view literal_name, std::string value) {
+    headers.emplace_back(literal_name, std::move(value));
   }
 };
 

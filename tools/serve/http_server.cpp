@@ -207,7 +207,8 @@ class Session : public std::enable_shared_from_this<Session> {
     out.set(http::field::server, "tollgate");
     if (!resp.body.empty() || resp.status != 204)
       out.set(http::field::content_type, resp.content_type);
-    for (auto& h : resp.headers) out.insert(h.first, h.second);
+    for (auto& h : resp.headers)
+      out.insert(beast::string_view(h.first.data(), h.first.size()), h.second);
     out.body() = std::move(resp.body);
     out.keep_alive(keep_alive_);
     out.prepare_payload();

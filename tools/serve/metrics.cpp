@@ -8,43 +8,56 @@
 
 namespace tollgate::serve {
 
-std::string prom_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
+namespace {
+
+void append_label_value(std::string* out, std::string_view value) {
   for (char c : value) {
     if (c == '\\') {
-      out += "\\\\";
+      *out += "\\\\";
     } else if (c == '"') {
-      out += "\\\"";
+      *out += "\\\"";
     } else if (c == '\n') {
-      out += "\\n";
+      *out += "\\n";
     } else {
-      out += c;
+      *out += c;
     }
   }
+}
+
+}  // namespace
+
+std::string prom_label_value(std::string_view value) {
+  std::string out;
+  append_label_value(&out, value);
   return out;
+}
+
+void prom_labels_into(std::string* out,
+                      std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
+  out->clear();
+  for (const auto& [k, v] : kv) {
+    if (!out->empty()) *out += ',';
+    out->append(k);
+    *out += "=\"";
+    append_label_value(out, v);
+    *out += '"';
+  }
 }
 
 std::string prom_labels(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
   std::string out;
-  for (const auto& [k, v] : kv) {
-    if (!out.empty()) out += ',';
-    out.append(k);
-    out += "=\"";
-    out += prom_label_value(v);
-    out += '"';
-  }
+  prom_labels_into(&out, kv);
   return out;
 }
 
-void LabeledCounter::add(const std::string& labels, uint64_t n) {
+void LabeledCounter::add(std::string_view labels, uint64_t n) {
   static thread_local const size_t shard =
       std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
   Shard& s = shards_[shard];
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.counts.find(labels);
   if (it == s.counts.end()) {
-    s.counts.emplace(labels, n);
+    s.counts.emplace(std::string(labels), n);
   } else {
     it->second += n;
   }

@@ -19,11 +19,15 @@ namespace tollgate::serve {
 std::string prom_label_value(std::string_view value);
 // `a="x",b="y"` from name/value pairs (values escaped).
 std::string prom_labels(std::initializer_list<std::pair<std::string_view, std::string_view>> kv);
+// The same into *out (cleared first), reusing its capacity: the per-request form.
+void prom_labels_into(std::string* out,
+                      std::initializer_list<std::pair<std::string_view, std::string_view>> kv);
 
 // Counters by label set, sharded so request threads rarely meet on a lock.
 class LabeledCounter {
  public:
-  void add(const std::string& labels, uint64_t n = 1);
+  // Allocates only the first time a label set is seen.
+  void add(std::string_view labels, uint64_t n = 1);
   std::map<std::string, uint64_t> snapshot() const;
 
  private:

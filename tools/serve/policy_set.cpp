@@ -165,7 +165,9 @@ void PolicySet::refresh_file(const std::string& path, const std::string& source,
     return;
   }
   if (current) policies_.erase(current->name);
+  static std::atomic<uint64_t> next_serial{1};
   auto served = std::make_shared<ServedPolicy>();
+  served->serial = next_serial.fetch_add(1);
   served->name = name;
   served->file = path;
   served->handle = std::make_unique<PolicyHandle>(engine_, std::move(policy));

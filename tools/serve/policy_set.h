@@ -21,6 +21,7 @@
 namespace tollgate::serve {
 
 struct ServedPolicy {
+  uint64_t serial = 0;  // unique per ServedPolicy in the process (per-thread caches key on it)
   std::string name;
   std::string file;
   std::unique_ptr<PolicyHandle> handle;

@@ -3,6 +3,7 @@
 #include "tools/serve/service.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "tollgate/audit.hpp"
@@ -130,6 +131,40 @@ int64_t wall_ms() {
   return Ledger::wall_clock_ms();
 }
 
+// The label-set buffer of this thread: building a counter's key allocates nothing once warm.
+std::string& label_buffer() {
+  thread_local std::string buf;
+  return buf;
+}
+
+// The live version of `served` and a reset Request for it. Each thread keeps the Request of the
+// last version it decided and rebuilds it only when the version changes. The key is the
+// ServedPolicy's serial, the handle's generation read before and after current() (equal: no swap
+// in between) and the version's address; it holds no reference, so an old version is freed as
+// soon as nothing else uses it.
+Request& request_for(const ServedPolicy& served, Policy* out) {
+  struct Cached {
+    uint64_t serial = 0, generation = 0;
+    const void* impl = nullptr;
+    std::unique_ptr<Request> request;
+  };
+  thread_local Cached cache;
+  const uint64_t g1 = served.handle->generation();
+  *out = served.handle->current();
+  const uint64_t g2 = served.handle->generation();
+  if (cache.request && g1 == g2 && cache.serial == served.serial && cache.generation == g1 &&
+      cache.impl == &out->impl()) {
+    cache.request->reset();
+    cache.request->now_ms = 0;
+    return *cache.request;
+  }
+  cache.request = std::make_unique<Request>(*out);
+  cache.serial = g1 == g2 ? served.serial : 0;  // 0: never matches, rebuild next time
+  cache.generation = g1;
+  cache.impl = &out->impl();
+  return *cache.request;
+}
+
 }  // namespace
 
 Service::Service(Engine& engine, PolicySet& policies, ServiceOptions options, DecisionLog* log)
@@ -209,23 +244,31 @@ std::shared_ptr<const ServedPolicy> Service::resolve(std::string_view name, Http
 void Service::count_decision(const Policy& policy, const Decision& d, uint64_t ns) {
   decide_latency_.observe_ns(ns);
   const std::string& pname = policy.name();
+  std::string& labels = label_buffer();
   if (d.denied) {
-    decisions_.add(prom_labels({{"policy", pname}, {"route", "deny"}}));
-    denials_.add(prom_labels({{"policy", pname}, {"reason", d.deny_reason}}));
+    prom_labels_into(&labels, {{"policy", pname}, {"route", "deny"}});
+    decisions_.add(labels);
+    prom_labels_into(&labels, {{"policy", pname}, {"reason", d.deny_reason}});
+    denials_.add(labels);
   } else if (d.route >= 0) {
-    decisions_.add(prom_labels(
-        {{"policy", pname}, {"route", policy.routes()[static_cast<size_t>(d.route)].name}}));
+    prom_labels_into(&labels, {{"policy", pname},
+                               {"route", policy.routes()[static_cast<size_t>(d.route)].name}});
+    decisions_.add(labels);
   }
-  if (d.errors > 0) eval_errors_.add(prom_labels({{"policy", pname}}), d.errors);
+  if (d.errors > 0) {
+    prom_labels_into(&labels, {{"policy", pname}});
+    eval_errors_.add(labels, d.errors);
+  }
   int seen[kFieldCount];
   int n = 0;
   for (int f = 0; f < kFieldCount; ++f) {
     const int r = d.rule[f];
     if (r < 0 || std::find(seen, seen + n, r) != seen + n) continue;
     seen[n++] = r;
-    rule_hits_.add(
-        prom_labels({{"policy", pname},
-                     {"line", std::to_string(policy.rules()[static_cast<size_t>(r)].line)}}));
+    char line[16];
+    std::snprintf(line, sizeof line, "%u", policy.rules()[static_cast<size_t>(r)].line);
+    prom_labels_into(&labels, {{"policy", pname}, {"line", line}});
+    rule_hits_.add(labels);
   }
 }
 
@@ -246,44 +289,54 @@ void Service::decide(const HttpRequest& req, std::string_view name, HttpResponse
   if (!parse_body(req, &body, resp) || !only_fields(body, {"input", "now"}, resp)) return;
   std::shared_ptr<const ServedPolicy> served = resolve(name, resp);
   if (!served) return;
-  const Policy policy = served->handle->current();
-  Request request(policy);
+  Policy policy = served->handle->current();
+  Request& request = request_for(*served, &policy);
   if (!fill_request(policy, body, &request, resp)) return;
 
   Decision d;
   const Clock::time_point t0 = Clock::now();
   served->handle->decide(policy, request, &d);
-  count_decision(
-      policy, d,
-      static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
+  count_decision(policy, d,
+                 static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           Clock::now() - t0)
+                                           .count()));
   log_decision(policy, d, request);
 
-  json out = {{"policy", policy_to_json(policy)}, {"decision", decision_to_json(policy, d)}};
   std::string_view explain;
   if (req.query_param("explain", &explain) && explain != "false" && explain != "0") {
+    json out = {{"policy", policy_to_json(policy)}, {"decision", decision_to_json(policy, d)}};
     const int64_t now = request.now_ms ? request.now_ms : wall_ms();
     Trace trace = trace_decision(policy, request, engine_.ledger(), now);
     out["rules"] = trace_rules_json(trace);
     out["no_route_deny"] = trace.no_route_deny;
     out["on_error_deny"] = trace.on_error_deny;
+    return reply(resp, 200, out);
   }
-  reply(resp, 200, out);
+  // The common answer is rendered straight into the body: the bytes of eval --json, compact.
+  resp->status = 200;
+  std::string& out = resp->body;
+  out.reserve(640);
+  out = "{\"decision\":";
+  append_decision_json(policy, d, &out);
+  out += ",\"policy\":";
+  append_policy_json(policy, &out);
+  out += '}';
 }
 
 void Service::authz(const HttpRequest& req, std::string_view name, HttpResponse* resp) {
   std::shared_ptr<const ServedPolicy> served = resolve(name, resp);
   if (!served) return;
-  const Policy policy = served->handle->current();
-  Request request(policy);
-  std::string header;
+  Policy policy = served->handle->current();
+  Request& request = request_for(*served, &policy);
+  thread_local std::string header;  // reused: no allocation per input once warm
+  resp->headers.reserve(12);
   for (size_t i = 0; i < policy.inputs().size(); ++i) {
     const InputInfo& in = policy.inputs()[i];
     header.clear();
     for (const auto& [input, h] : options_.header_map)
       if (input == in.name) header = h;
     if (header.empty()) {
-      header = "x-tollgate-" + in.name;
+      header.assign("x-tollgate-").append(in.name);
       std::replace(header.begin() + 11, header.end(), '_', '-');
     }
     std::string_view value = req.header(header);
@@ -352,8 +405,8 @@ void Service::admit(const HttpRequest& req, HttpResponse* resp) {
   }
   std::shared_ptr<const ServedPolicy> served = resolve(name, resp);
   if (!served) return;
-  const Policy policy = served->handle->current();
-  Request request(policy);
+  Policy policy = served->handle->current();
+  Request& request = request_for(*served, &policy);
   if (!fill_request(policy, body, &request, resp)) return;
   Estimate est;
   if (!get_int(body, "est_in_tokens", &est.in_tokens, resp) ||
@@ -375,9 +428,7 @@ void Service::admit(const HttpRequest& req, HttpResponse* resp) {
               {"policy", policy_to_json(policy)},
               {"decision", decision_to_json(policy, adm.decision())}};
   if (adm.pending()) {
-    const int64_t now = adm.now_ms() ? adm.now_ms() : wall_ms();
     std::string id = admissions_.put(std::move(adm), wall_ms());
-    (void)now;
     if (id.empty())
       return error(resp, 503, "too many open reservations; record or release some first");
     out["id"] = id;
@@ -575,7 +626,6 @@ void Service::metrics(HttpResponse* resp) {
            static_cast<uint64_t>(policies_.file_errors().size()));
   w.family("tollgate_shadow_decisions_total", "counter",
            "Requests decided by both the live policy and its candidate.");
-  std::string shadow_differ;
   for (const auto& p : list) {
     ShadowStats s = p->handle->shadow_stats();
     if (!s.active) continue;
@@ -599,7 +649,6 @@ void Service::metrics(HttpResponse* resp) {
     by_budget[e.budget + '\x1f' + to_string(e.window) + '\x1f' + to_string(e.unit)].push_back(&e);
   w.family("tollgate_budget_spent", "gauge",
            "Settled spend in the current window, in the budget's unit, for the top keys.");
-  std::string reserved_samples;
   for (auto& [group, list_entries] : by_budget) {
     std::sort(
         list_entries.begin(), list_entries.end(),

@@ -42,6 +42,15 @@ void render_audit(const Admission& admission, const Request* request, const Budg
 // samples and explain output.
 void render_decision_fields(const Policy& policy, const Decision& decision, std::string* out);
 
+// Appends the decision as the JSON object of `tollgate eval --json` (docs/cli.md): every field,
+// null where absent, keys sorted. The one printer of that shape: the CLI parses it for
+// pretty-printing, `tollgate serve` sends it as is. Does not clear *out.
+void append_decision_json(const Policy& policy, const Decision& decision, std::string* out);
+// {"backend","file","name","version"}: which policy decided.
+void append_policy_json(const Policy& policy, std::string* out);
+// `s` as a JSON string literal (quotes included), the escaping every renderer here uses.
+void append_json_string(std::string_view s, std::string* out);
+
 // The inputs the host set on a request as a JSON object ({"tenant":"acme","tier":"pro"}).
 void render_inputs(const Policy& policy, const Request& request, std::string* out);
 
