@@ -16,7 +16,7 @@ PACKAGES=(
   llvm-19-dev libzstd-dev zlib1g-dev zstd
   nlohmann-json3-dev libfmt-dev robin-map-dev catch2 libbenchmark-dev libgtest-dev
   libhiredis-dev redis-server
-  libboost-dev
+  libboost-dev nginx-light nghttp2-client wrk
   clang-19 libclang-rt-19-dev
 )
 

@@ -1,6 +1,10 @@
 // docs/language.md stays true to the code: every ```pol block is a policy that compiles (and its
 // test blocks pass), every ```pol-error block is rejected by the checker.
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -74,4 +78,55 @@ TEST_CASE("docs/language.md: every pol example checks and its tests pass") {
   }
   CHECK(good >= 15);
   CHECK(bad >= 2);
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Every distinct match of `prefix` followed by [a-z0-9_-] characters.
+std::vector<std::string> words_starting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+    size_t end = at + prefix.size();
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '_' || text[end] == '-'))
+      ++end;
+    if (end == at + prefix.size()) continue;
+    std::string w = text.substr(at, end - at);
+    if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("docs/serve.md: every option it names exists, every metric it lists is exported") {
+  const std::string doc = slurp(std::string(TOLLGATE_SOURCE_DIR) + "/docs/serve.md");
+  const std::string help_file = "docs_test_serve_help.txt";
+  REQUIRE(std::system((std::string(TOLLGATE_CLI) + " serve --help > " + help_file).c_str()) == 0);
+  const std::string help = slurp(help_file);
+  std::remove(help_file.c_str());
+  int options = 0;
+  for (const std::string& flag : words_starting(doc, "`--")) {
+    INFO(flag.substr(1) << " is named in docs/serve.md but `tollgate serve --help` lacks it");
+    CHECK(help.find(flag.substr(1)) != std::string::npos);
+    ++options;
+  }
+  CHECK(options >= 20);
+  const std::string service =
+      slurp(std::string(TOLLGATE_SOURCE_DIR) + "/tools/serve/service.cpp");
+  int metrics = 0;
+  for (const std::string& metric : words_starting(doc, "`tollgate_")) {
+    INFO(metric.substr(1) << " is documented but never exported");
+    CHECK(service.find("\"" + metric.substr(1) + "\"") != std::string::npos);
+    ++metrics;
+  }
+  CHECK(metrics >= 25);
 }

@@ -198,7 +198,9 @@ void Service::route(const HttpRequest& req, HttpResponse* resp, std::string* end
   }
   if (match(req.path, "/v1/authz", &name)) {
     *endpoint = "authz";
-    return authz(req, name, resp);
+    // Envoy's ext_authz appends the original path to its path_prefix
+    // (/v1/authz/gateway/v1/chat/completions): the policy is the first segment.
+    return authz(req, name.substr(0, name.find('/')), resp);
   }
   if (req.path == "/v1/admit") {
     *endpoint = "admit";
