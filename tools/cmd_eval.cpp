@@ -42,7 +42,7 @@ int cmd_eval(int argc, char** argv) {
   if (opts.json) {
     nlohmann::json j = {{"policy", policy_to_json(*p.policy)},
                         {"decision", decision_to_json(*p.policy, d)}};
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("policy    %s (%s, %s)\n", p.policy->name().c_str(), p.policy->file().c_str(),
                 p.policy->jitted() ? "jit" : "interpreter");

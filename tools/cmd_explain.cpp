@@ -66,7 +66,7 @@ int cmd_explain(int argc, char** argv) {
                         {"on_error_deny", trace.on_error_deny},
                         {"decision", decision_to_json(*p.policy, d)}};
     if (!diff.empty()) j["trace_mismatch"] = diff;
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("policy %s (%s, %s), rules in evaluation order:\n\n", p.policy->name().c_str(),
                 p.policy->file().c_str(), p.policy->jitted() ? "jit" : "interpreter");

@@ -12,10 +12,53 @@
 namespace tollgate {
 namespace {
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+// The one JSON string escaper. Header values and log text can carry any byte, and the output
+// must stay valid JSON, so a byte that does not begin a well-formed UTF-8 sequence becomes
+// U+FFFD, as nlohmann's error_handler_t::replace does.
 void str(std::string* o, std::string_view s) {
   o->push_back('"');
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
+  for (size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      const size_t n = utf8_sequence(s, i);
+      if (n == 0) {
+        o->append("\ufffd");
+        ++i;
+      } else {
+        o->append(s.data() + i, n);
+        i += n;
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         o->append("\\\"");

@@ -68,7 +68,7 @@ bool Ledger::save(const std::string& path, std::string* error) const {
         if (error) *error = "cannot write " + tmp;
         return false;
       }
-      f << doc.dump(1) << '\n';
+      f << doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       f.flush();
       if (!f) {
         if (error) *error = "write failed: " + tmp;

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "tollgate/audit.hpp"
 #include "tools/serve/http.h"
 #include "tools/serve/policy_set.h"
 #include "tools/serve/service.h"
@@ -148,6 +149,25 @@ TEST_CASE("decide rejects bad input with a 4xx naming the field") {
   CHECK(f.call("POST", "/v1/decide/../../etc/passwd", "{}").status == 404);
   CHECK(f.call("GET", "/v1/decide", "").status == 405);
   CHECK(f.call("GET", "/nowhere").status == 404);
+}
+
+TEST_CASE("bytes that are not UTF-8 give valid JSON answers, never an exception") {
+  Fixture f;
+  // Found by serve_request_fuzz: a parse error quoting the invalid byte made the error reply
+  // itself throw.
+  const std::string bad_body = "{\"id\":\"K\x8c\x0d\x12\", \"in\":1}";
+  HttpResponse r = f.call("POST", "/v1/record", bad_body);
+  CHECK(r.status == 400);
+  CHECK_NOTHROW(json::parse(r.body));
+  // A header value is raw bytes: it decides like any other string (authz answers in text).
+  r = f.call("GET", "/v1/authz", "", {{"x-tollgate-tenant", "blocked-\xff\xc3("}});
+  CHECK(r.status == 403);
+  CHECK(r.body == "denied: blocked tenant\n");
+  // What does reach JSON (decision logs with --log-inputs, ledger keys) goes through the one
+  // escaper, which replaces every byte of an ill-formed sequence with U+FFFD.
+  std::string ev;
+  append_json_string("a\xe2\x82\xac b\xed\xa0\x80 c\xf4\x90\x80\x80 \xc0\xaf", &ev);
+  CHECK(json::parse(ev) == "a\u20ac b\ufffd\ufffd\ufffd c\ufffd\ufffd\ufffd\ufffd \ufffd\ufffd");
 }
 
 TEST_CASE("authz maps headers to inputs and the decision to headers") {

@@ -24,7 +24,7 @@ const char* const kEndpointNames[] = {"decide",  "authz",   "admit", "record",
 
 void reply(HttpResponse* resp, int status, const json& body) {
   resp->status = status;
-  resp->body = body.dump();
+  resp->body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void error(HttpResponse* resp, int status, std::string message, std::string field = "") {
@@ -349,7 +349,7 @@ void Service::authz(const HttpRequest& req, std::string_view name, HttpResponse*
       // Fail closed: nginx and Envoy treat 403 as a denial; a 400 would surface as a 500.
       resp->status = 403;
       resp->add_header("x-tollgate-reason", header_safe("bad header " + header + ": " + err));
-      resp->body = json({{"error", err}, {"field", header}}).dump();
+      reply(resp, 403, {{"error", err}, {"field", header}});
       return;
     }
   }
