@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -312,7 +313,10 @@ int cmd_serve(int argc, char** argv) {
   int64_t next_tick = mono_ms() + 1000, next_save = mono_ms() + state_interval * 1000;
   int64_t reload_at = -1;
   for (;;) {
-    timespec wait = {0, 100 * 1000 * 1000};
+    // Wake every 100 ms, sooner when a reload is due.
+    int64_t wait_ms = 100;
+    if (reload_at >= 0) wait_ms = std::max<int64_t>(1, std::min<int64_t>(wait_ms, reload_at - mono_ms()));
+    timespec wait = {0, static_cast<long>(wait_ms) * 1000 * 1000};
     siginfo_t info;
     int sig = sigtimedwait(&signals, &info, &wait);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -325,7 +329,10 @@ int cmd_serve(int argc, char** argv) {
       log_line("received SIGHUP: reloading");
       log_report(service.reload());
     }
-    if (watcher.changed()) reload_at = now + 50;  // debounce a burst of writes
+    // A change schedules one reload 50 ms later, which takes in the rest of a burst of writes.
+    // Later changes do not push it back: a file rewritten more often than that is still
+    // reloaded every 50 ms instead of never.
+    if (watcher.changed() && reload_at < 0) reload_at = now + 50;
     if (reload_at >= 0 && now >= reload_at) {
       reload_at = -1;
       log_report(service.reload());

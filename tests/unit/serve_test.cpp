@@ -132,6 +132,7 @@ TEST_CASE("decide rejects bad input with a 4xx naming the field") {
   };
   CHECK(status("/v1/decide", R"({"input":{"tenant":"a",)") == 400);  // truncated
   CHECK(status("/v1/decide", "[1,2]") == 400);
+  CHECK(status("/v1/decide", R"({"input":{"in_tokens":1e999}})") == 400);  // overflow (fuzz)
   CHECK(status("/v1/decide", "") == 400);
   json e = f.post("/v1/decide", {{"input", {{"tenant", 7}}}}, 400);
   CHECK(e["error"].get<std::string>().find("input 'tenant'") != std::string::npos);

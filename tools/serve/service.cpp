@@ -67,7 +67,7 @@ bool parse_body(const HttpRequest& req, json* out, HttpResponse* resp) {
   }
   try {
     *out = json::parse(req.body.begin(), req.body.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999
     error(resp, 400, std::string("body is not valid JSON: ") + e.what());
     return false;
   }
