@@ -24,6 +24,7 @@ default route strong max_out 1000
 """
 
 NGINX_CONF = """daemon off;
+{user}
 pid {dir}/nginx.pid;
 error_log {dir}/nginx-error.log info;
 worker_processes 1;
@@ -87,7 +88,9 @@ def main():
         os.replace(os.path.join(wd.path, "gateway.pol"), os.path.join(policies, "gateway.pol"))
         serve = Serve(cli, policies, wd.path, "--threads", "1")
         gateway, backend = free_port(), free_port()
-        conf = wd.write("nginx.conf", NGINX_CONF.format(dir=wd.path, tollgate=serve.port,
+        # As root (CI containers), workers would run as nobody and could not enter the 0700 workdir.
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf = wd.write("nginx.conf", NGINX_CONF.format(user=user, dir=wd.path, tollgate=serve.port,
                                                          gateway=gateway, backend=backend))
         ngx = Process([nginx, "-c", conf, "-p", wd.path], os.path.join(wd.path, "nginx.log"))
         try:
