@@ -315,7 +315,8 @@ int cmd_serve(int argc, char** argv) {
   for (;;) {
     // Wake every 100 ms, sooner when a reload is due.
     int64_t wait_ms = 100;
-    if (reload_at >= 0) wait_ms = std::max<int64_t>(1, std::min<int64_t>(wait_ms, reload_at - mono_ms()));
+    if (reload_at >= 0)
+      wait_ms = std::max<int64_t>(1, std::min<int64_t>(wait_ms, reload_at - mono_ms()));
     timespec wait = {0, static_cast<long>(wait_ms) * 1000 * 1000};
     siginfo_t info;
     int sig = sigtimedwait(&signals, &info, &wait);

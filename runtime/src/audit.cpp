@@ -45,6 +45,18 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 void str(std::string* o, std::string_view s) {
   o->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // The common case, a run of printable ASCII, is appended in one piece.
+    size_t run = i;
+    while (run < s.size()) {
+      const unsigned char r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      o->append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     const char c = s[i];
     const unsigned char u = static_cast<unsigned char>(c);
     if (u >= 0x80) {
@@ -86,14 +98,17 @@ void str(std::string* o, std::string_view s) {
   o->push_back('"');
 }
 
+// Keys are field names and input identifiers ([A-Za-z_][A-Za-z0-9_]*): nothing to escape.
 void key(std::string* o, std::string_view k) {
   if (o->back() != '{') o->push_back(',');
-  str(o, k);
-  o->push_back(':');
+  o->push_back('"');
+  o->append(k.data(), k.size());
+  o->append("\":", 2);
 }
 
 void num(std::string* o, int64_t v) {
-  fmt::format_to(std::back_inserter(*o), "{}", v);
+  const fmt::format_int text(v);  // no format-string parsing: integers are most of a record
+  o->append(text.data(), text.size());
 }
 void num(std::string* o, double v) {
   if (std::isfinite(v)) {
@@ -400,7 +415,9 @@ void append_policy_json(const Policy& p, std::string* o) {
   o->push_back('}');
 }
 
-void append_json_string(std::string_view s, std::string* out) { str(out, s); }
+void append_json_string(std::string_view s, std::string* out) {
+  str(out, s);
+}
 
 void render_inputs(const Policy& policy, const Request& request, std::string* out) {
   try {

@@ -1,13 +1,15 @@
 """tollgate serve behind a real nginx (auth_request), with the configuration of docs/serve.md:
-the model Tollgate picks reaches the upstream as a header, a denial reaches the client as a 403
-with its reason, a bad header is denied (fail closed), and so is every request while Tollgate is
+the model Tollgate picks reaches the upstream as a header, a rule's denial and a spent budget
+reach the client as a 403 with the reason, the admit/record flow spends a tenant's budget down
+to its limit, a bad header is denied (fail closed), and so is every request while Tollgate is
 down.
 
 usage: serve_nginx_test.py TOLLGATE_CLI"""
 import os
 import sys
 
-from serve_support import Check, Process, Serve, Workdir, free_port, request, require, wait_until
+from serve_support import (Check, Process, Serve, Workdir, free_port, post_json, request, require,
+                           wait_until)
 
 POLICY = """policy gateway
 input {
@@ -18,7 +20,9 @@ routes {
   cheap = "gpt-4o-mini" in $0.15/M out $0.6/M
   strong = "gpt-4o" in $2.5/M out $10/M
 }
+budget daily = 0.05 usd per tenant per day
 if tenant startswith "blocked-" deny "blocked tenant"
+if daily.remaining <= 0 deny "daily budget exhausted"
 if task == classify route cheap max_out 64
 default route strong max_out 1000
 """
@@ -122,12 +126,43 @@ def main():
             check(headers.get("x-tollgate-reason") == "blocked tenant", f"reason: {headers}")
             check("denied by policy" in body, body)
 
+            # The gateway's admit/record flow spends tenant "small"'s $0.05: each call reserves
+            # 1000 in + 1000 out tokens of gpt-4o ($0.0125) and records 1000 in + 900 out
+            # ($0.0115). Admissions stop when the next reservation no longer fits.
+            admitted = 0
+            for _ in range(20):
+                status, out = post_json(serve.port, "/v1/admit",
+                                        {"input": {"tenant": "small"}, "est_in_tokens": 1000})
+                check(status == 200, f"admit: {status} {out}")
+                if not out["admitted"]:
+                    check("daily" in out["reason"], f"refusal reason: {out}")
+                    break
+                admitted += 1
+                status, rec = post_json(serve.port, "/v1/record",
+                                        {"id": out["id"], "in_tokens": 1000, "out_tokens": 900})
+                check(status == 200, f"record: {status} {rec}")
+            # $0.0115 per call recorded: after 4 calls $0.046 is spent and $0.004 is left, less
+            # than the $0.0125 the fifth would reserve.
+            check(admitted == 4, f"admitted {admitted} calls within $0.05, want 4")
+            # One more real call exhausts the budget: through nginx, the tenant is now refused.
+            status, out = post_json(serve.port, "/v1/record",
+                                    {"id": post_json(serve.port, "/v1/admit", {
+                                        "input": {"tenant": "small", "task": "classify"},
+                                        "est_in_tokens": 10})[1]["id"],
+                                     "in_tokens": 10, "out_tokens": 10, "cost_usd": 0.004})
+            check(status == 200, f"last record: {status} {out}")
+            status, headers, body = chat({"X-Api-Key": "small"})
+            check(status == 403, f"spent tenant must be refused: {status} {body}")
+            check(headers.get("x-tollgate-reason") == "daily budget exhausted", f"{headers}")
+            status, _, _ = chat({"X-Api-Key": "acme"})
+            check(status == 200, "other tenants keep their budget")
+
             # A header that is not a member of the enum: fail closed.
             status, _, body = chat({"X-Api-Key": "acme", "X-Tollgate-Task": "poetry"})
             check(status == 403, f"bad header must be denied: {status} {body}")
 
             # The decisions were counted by the server, one per auth subrequest.
-            for route, n in (("cheap", 1), ("strong", 1), ("deny", 1)):
+            for route, n in (("cheap", 1), ("strong", 2), ("deny", 2)):
                 got = serve.metric("tollgate_decisions_total", f'policy="gateway",route="{route}"')
                 check(got == n, f"decisions with route {route}: {got}, want {n}")
 

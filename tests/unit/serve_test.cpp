@@ -194,8 +194,8 @@ TEST_CASE("authz maps headers to inputs and the decision to headers") {
   CHECK(header(pro, "x-tollgate-max-in") == "<absent>");  // absent cap: no header
 
   // Envoy ext_authz appends the original request path to path_prefix.
-  HttpResponse envoy = f.call("POST", "/v1/authz/shop/v1/chat/completions", "",
-                              {{"x-tollgate-tenant", "acme"}});
+  HttpResponse envoy =
+      f.call("POST", "/v1/authz/shop/v1/chat/completions", "", {{"x-tollgate-tenant", "acme"}});
   CHECK(envoy.status == 200);
   CHECK(header(envoy, "x-tollgate-route") == "strong");
 

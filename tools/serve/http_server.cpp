@@ -36,10 +36,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view sv(beast::string_view s) {
-  return std::string_view(s.data(), s.size());
-}
-
 }  // namespace
 
 std::string_view HttpRequest::header(std::string_view name) const {
@@ -93,6 +89,64 @@ struct HttpServer::Impl {
 
 namespace {
 
+// The request parser: Beast's HTTP/1 state machine (limits, chunked bodies, keep-alive rules)
+// with the method, target, fields and body copied into buffers the session owns and reuses, so a
+// request on a warm keep-alive connection allocates nothing. Offsets, not views, while parsing:
+// the text buffer may grow.
+class RequestParser : public http::basic_parser<true> {
+ public:
+  struct Span {
+    uint32_t at = 0, len = 0;
+  };
+  RequestParser(std::string* text, std::string* body, std::vector<std::pair<Span, Span>>* fields)
+      : text_(text), body_(body), fields_(fields) {
+    text_->clear();
+    body_->clear();
+    fields_->clear();
+  }
+  Span method, target;
+  int version = 11;
+  std::string_view view(Span s) const { return std::string_view(text_->data() + s.at, s.len); }
+
+ private:
+  Span keep(beast::string_view s) {
+    Span out{static_cast<uint32_t>(text_->size()), static_cast<uint32_t>(s.size())};
+    text_->append(s.data(), s.size());
+    return out;
+  }
+  void on_request_impl(http::verb, beast::string_view method_str, beast::string_view target_str,
+                       int v, beast::error_code&) override {
+    method = keep(method_str);
+    target = keep(target_str);
+    version = v;
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    const Span n = keep(name);
+    fields_->emplace_back(n, keep(value));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) body_->reserve(static_cast<size_t>(*length));  // within body_limit already
+  }
+  size_t on_body_impl(beast::string_view data, beast::error_code&) override {
+    body_->append(data.data(), data.size());
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, beast::error_code&) override {
+    body_->append(data.data(), data.size());
+    return data.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  std::string* text_;
+  std::string* body_;
+  std::vector<std::pair<Span, Span>>* fields_;
+};
+
 // One connection: read a request, call the handler, write the answer, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -129,7 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // A request has begun: all of it must arrive within the read timeout.
   void read_request() {
-    parser_.emplace();
+    parser_.emplace(&text_, &body_, &fields_);
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
     stream_.expires_after(std::chrono::milliseconds(server_->options.read_timeout_ms));
@@ -164,57 +218,89 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     server_->in_flight.fetch_add(1);
     counted_ = true;
-    handle(parser_->get());
+    handle(*parser_);
   }
 
-  void handle(const http::request<http::string_body>& msg) {
-    HttpRequest req;
-    req.method = sv(msg.method_string());
-    std::string_view target = sv(msg.target());
+  void handle(const RequestParser& p) {
+    HttpRequest& req = request_;
+    req.method = p.view(p.method);
+    std::string_view target = p.view(p.target);
     size_t q = target.find('?');
     req.path = target.substr(0, q);
-    if (q != std::string_view::npos) req.query = target.substr(q + 1);
-    req.headers.reserve(16);
-    for (const auto& f : msg.base()) req.headers.emplace_back(sv(f.name_string()), sv(f.value()));
-    req.body = msg.body();
+    req.query = q != std::string_view::npos ? target.substr(q + 1) : std::string_view();
+    req.headers.clear();
+    for (const auto& [name, value] : fields_) req.headers.emplace_back(p.view(name), p.view(value));
+    req.body = body_;
     req.peer = peer_;
+    head_ = req.method == "HEAD";
+    version_ = p.version;
 
-    HttpResponse resp;
+    HttpResponse& resp = response_;
+    resp.status = 200;
+    resp.content_type = "application/json";
+    resp.headers.clear();
+    resp.body.clear();
     try {
       server_->handler(req, &resp);
     } catch (const std::exception& e) {
-      resp = HttpResponse();
       resp.status = 500;
-      resp.body = std::string("{\"error\":\"internal error\"}");
+      resp.headers.clear();
+      resp.body = "{\"error\":\"internal error\"}";
     }
-    keep_alive_ = msg.keep_alive() && !server_->draining.load();
-    write(std::move(resp));
+    keep_alive_ = p.keep_alive() && !server_->draining.load();
+    write();
   }
 
   void reply_error(int status, const std::string& message) {
-    HttpResponse resp;
+    HttpResponse& resp = response_;
     resp.status = status;
+    resp.content_type = "application/json";
+    resp.headers.clear();
     // The message is ours (no client bytes), so it needs no JSON escaping.
     resp.body = "{\"error\":\"" + message + "\"}";
     keep_alive_ = false;  // the stream position is unknown after a failed parse
-    write(std::move(resp));
+    head_ = false;
+    version_ = 11;
+    write();
   }
 
-  void write(HttpResponse resp) {
-    auto& out = response_.emplace();
-    out.version(11);
-    out.result(static_cast<unsigned>(resp.status));
-    out.set(http::field::server, "tollgate");
-    if (!resp.body.empty() || resp.status != 204)
-      out.set(http::field::content_type, resp.content_type);
-    for (auto& h : resp.headers)
-      out.insert(beast::string_view(h.first.data(), h.first.size()), h.second);
-    out.body() = std::move(resp.body);
-    out.keep_alive(keep_alive_);
-    out.prepare_payload();
+  // Serializes response_ into out_ (reused) and sends it. The service's header values carry no
+  // CR or LF (it replaces control bytes), so they are written as they are.
+  void write() {
+    const HttpResponse& resp = response_;
+    out_.clear();
+    out_.append("HTTP/1.1 ");
+    out_.append(std::to_string(resp.status));
+    out_.push_back(' ');
+    const beast::string_view reason = http::obsolete_reason(static_cast<http::status>(resp.status));
+    out_.append(reason.data(), reason.size());
+    out_.append("\r\nServer: tollgate\r\n");
+    if (!resp.body.empty() || resp.status != 204) {
+      out_.append("Content-Type: ");
+      out_.append(resp.content_type);
+      out_.append("\r\n");
+    }
+    for (const auto& [name, value] : resp.headers) {
+      out_.append(name.data(), name.size());
+      out_.append(": ");
+      out_.append(value);
+      out_.append("\r\n");
+    }
+    if (resp.status != 204 && resp.status != 304) {
+      out_.append("Content-Length: ");
+      out_.append(std::to_string(resp.body.size()));
+      out_.append("\r\n");
+    }
+    if (!keep_alive_) {
+      out_.append("Connection: close\r\n");
+    } else if (version_ == 10) {
+      out_.append("Connection: keep-alive\r\n");
+    }
+    out_.append("\r\n");
+    if (!head_) out_.append(resp.body);
     stream_.expires_after(std::chrono::milliseconds(server_->options.read_timeout_ms));
-    http::async_write(stream_, out,
-                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    net::async_write(stream_, net::buffer(out_),
+                     beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, size_t) {
@@ -222,7 +308,6 @@ class Session : public std::enable_shared_from_this<Session> {
       counted_ = false;
       server_->request_done();
     }
-    response_.reset();
     if (ec || !keep_alive_) return close();
     parser_.reset();
     wait_for_request();
@@ -237,8 +322,14 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::string_body>> response_;
+  // Reused by every request of the connection: their capacity is the only memory it keeps.
+  std::optional<RequestParser> parser_;
+  std::string text_, body_, out_;
+  std::vector<std::pair<RequestParser::Span, RequestParser::Span>> fields_;
+  HttpRequest request_;
+  HttpResponse response_;
+  bool head_ = false;
+  int version_ = 11;
   std::string peer_;
   bool keep_alive_ = true;
   bool counted_ = false;

@@ -50,25 +50,17 @@ std::string prom_labels(std::initializer_list<std::pair<std::string_view, std::s
   return out;
 }
 
-void LabeledCounter::add(std::string_view labels, uint64_t n) {
-  static thread_local const size_t shard =
-      std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
-  Shard& s = shards_[shard];
-  std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.counts.find(labels);
-  if (it == s.counts.end()) {
-    s.counts.emplace(std::string(labels), n);
-  } else {
-    it->second += n;
-  }
+std::atomic<uint64_t>* LabeledCounter::slot(std::string_view labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = counts_.find(labels);
+  if (it == counts_.end()) it = counts_.try_emplace(std::string(labels), 0).first;
+  return &it->second;
 }
 
 std::map<std::string, uint64_t> LabeledCounter::snapshot() const {
   std::map<std::string, uint64_t> out;
-  for (const Shard& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    for (const auto& [k, v] : s.counts) out[k] += v;
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [k, v] : counts_) out.emplace(k, v.load(std::memory_order_relaxed));
   return out;
 }
 

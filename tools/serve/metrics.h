@@ -23,20 +23,20 @@ std::string prom_labels(std::initializer_list<std::pair<std::string_view, std::s
 void prom_labels_into(std::string* out,
                       std::initializer_list<std::pair<std::string_view, std::string_view>> kv);
 
-// Counters by label set, sharded so request threads rarely meet on a lock.
+// Counters by label set. A label set's counter lives as long as the LabeledCounter and never
+// moves, so a request thread resolves it once (slot(), which locks) and then only increments an
+// atomic: the per-request path builds no label text and takes no lock.
 class LabeledCounter {
  public:
-  // Allocates only the first time a label set is seen.
-  void add(std::string_view labels, uint64_t n = 1);
+  std::atomic<uint64_t>* slot(std::string_view labels);
+  void add(std::string_view labels, uint64_t n = 1) {
+    slot(labels)->fetch_add(n, std::memory_order_relaxed);
+  }
   std::map<std::string, uint64_t> snapshot() const;
 
  private:
-  static constexpr int kShards = 8;
-  struct alignas(64) Shard {
-    mutable std::mutex mu;
-    std::map<std::string, uint64_t, std::less<>> counts;
-  };
-  std::array<Shard, kShards> shards_;
+  mutable std::mutex mu_;  // guards the map's structure; the counts are atomics
+  std::map<std::string, std::atomic<uint64_t>, std::less<>> counts_;
 };
 
 // A latency histogram in seconds with fixed buckets from 1 us to 1 s. Lock-free.

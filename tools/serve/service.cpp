@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <unordered_map>
 
 #include "tollgate/audit.hpp"
 #include "tollgate/redis_ledger.hpp"
@@ -137,38 +138,62 @@ std::string& label_buffer() {
   return buf;
 }
 
-// The live version of `served` and a reset Request for it. Each thread keeps the Request of the
-// last version it decided and rebuilds it only when the version changes. The key is the
-// ServedPolicy's serial, the handle's generation read before and after current() (equal: no swap
-// in between) and the version's address; it holds no reference, so an old version is freed as
-// soon as nothing else uses it.
-Request& request_for(const ServedPolicy& served, Policy* out) {
-  struct Cached {
-    uint64_t serial = 0, generation = 0;
-    const void* impl = nullptr;
-    std::unique_ptr<Request> request;
-  };
-  thread_local Cached cache;
-  const uint64_t g1 = served.handle->generation();
-  *out = served.handle->current();
-  const uint64_t g2 = served.handle->generation();
-  if (cache.request && g1 == g2 && cache.serial == served.serial && cache.generation == g1 &&
-      cache.impl == &out->impl()) {
-    cache.request->reset();
-    cache.request->now_ms = 0;
-    return *cache.request;
-  }
-  cache.request = std::make_unique<Request>(*out);
-  cache.serial = g1 == g2 ? served.serial : 0;  // 0: never matches, rebuild next time
-  cache.generation = g1;
-  cache.impl = &out->impl();
-  return *cache.request;
-}
+std::atomic<uint64_t> next_service_id{1};
 
 }  // namespace
 
+// What a thread keeps per policy version it decides: a Request to reuse and the counters that
+// version's decisions increment, resolved on first use. A hit costs one hash lookup, so the
+// per-request path allocates nothing and builds no label text. The key is the ServedPolicy's
+// serial; the entry is valid while the Service, the handle's generation (read before and after
+// current(): equal means no swap in between) and the version's address are those it was built
+// for. It holds no reference, so an old version is freed as soon as nothing else uses it.
+struct Service::VersionCache {
+  uint64_t service = 0, generation = 0;
+  const void* impl = nullptr;
+  std::unique_ptr<Request> request;
+  std::vector<std::atomic<uint64_t>*> route_decisions;  // by route index
+  std::vector<std::atomic<uint64_t>*> rule_hits;        // by rule index
+  std::atomic<uint64_t>* deny_decisions = nullptr;
+  std::atomic<uint64_t>* eval_errors = nullptr;
+};
+
+Service::VersionCache& Service::version_for(const ServedPolicy& served, Policy* out) {
+  // Bounded: a server reloading all day must not grow it; clearing only costs a rebuild.
+  constexpr size_t kMaxVersions = 4096;
+  thread_local std::unordered_map<uint64_t, VersionCache> caches;
+  const uint64_t g1 = served.handle->generation();
+  *out = served.handle->current();
+  const uint64_t g2 = served.handle->generation();
+  auto it = caches.find(served.serial);
+  if (it != caches.end()) {
+    VersionCache& c = it->second;
+    if (g1 == g2 && c.service == id_ && c.generation == g1 && c.impl == &out->impl()) {
+      c.request->reset();
+      c.request->now_ms = 0;
+      return c;
+    }
+  } else {
+    if (caches.size() >= kMaxVersions) caches.clear();
+    it = caches.emplace(served.serial, VersionCache{}).first;
+  }
+  VersionCache& c = it->second;
+  c.service = g1 == g2 ? id_ : 0;  // 0: never matches, rebuild next time
+  c.generation = g1;
+  c.impl = &out->impl();
+  c.request = std::make_unique<Request>(*out);
+  c.route_decisions.assign(out->routes().size(), nullptr);
+  c.rule_hits.assign(out->rules().size(), nullptr);
+  c.deny_decisions = nullptr;
+  c.eval_errors = nullptr;
+  return c;
+}
+
+namespace {}  // namespace
+
 Service::Service(Engine& engine, PolicySet& policies, ServiceOptions options, DecisionLog* log)
-    : engine_(engine),
+    : id_(next_service_id.fetch_add(1)),
+      engine_(engine),
       policies_(policies),
       options_(std::move(options)),
       log_(log),
@@ -176,52 +201,50 @@ Service::Service(Engine& engine, PolicySet& policies, ServiceOptions options, De
 
 void Service::handle(const HttpRequest& req, HttpResponse* resp) {
   const Clock::time_point t0 = Clock::now();
-  std::string endpoint = "other";
-  route(req, resp, &endpoint);
+  int e = kOther;
+  route(req, resp, &e);
   const uint64_t ns = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
-  int e = kOther;
-  for (int i = 0; i < kEndpoints; ++i)
-    if (endpoint == kEndpointNames[i]) e = i;
   request_latency_[e].observe_ns(ns);
-  requests_.add(
-      prom_labels({{"endpoint", kEndpointNames[e]}, {"code", std::to_string(resp->status)}}));
+  const int code = resp->status >= 100 && resp->status < kMaxStatus ? resp->status : 0;
+  request_counts_[static_cast<size_t>(e * kMaxStatus + code)].fetch_add(1,
+                                                                        std::memory_order_relaxed);
 }
 
-void Service::route(const HttpRequest& req, HttpResponse* resp, std::string* endpoint) {
+void Service::route(const HttpRequest& req, HttpResponse* resp, int* endpoint) {
   std::string_view name;
   const bool post = req.method == "POST";
   if (match(req.path, "/v1/decide", &name)) {
-    *endpoint = "decide";
+    *endpoint = kDecide;
     if (!post) return error(resp, 405, "use POST for /v1/decide");
     return decide(req, name, resp);
   }
   if (match(req.path, "/v1/authz", &name)) {
-    *endpoint = "authz";
+    *endpoint = kAuthz;
     // Envoy's ext_authz appends the original path to its path_prefix
     // (/v1/authz/gateway/v1/chat/completions): the policy is the first segment.
     return authz(req, name.substr(0, name.find('/')), resp);
   }
   if (req.path == "/v1/admit") {
-    *endpoint = "admit";
+    *endpoint = kAdmit;
     if (!post) return error(resp, 405, "use POST for /v1/admit");
     return admit(req, resp);
   }
   if (req.path == "/v1/record" || req.path == "/v1/release") {
     const bool record = req.path == "/v1/record";
-    *endpoint = record ? "record" : "release";
+    *endpoint = record ? kRecord : kRelease;
     if (!post) return error(resp, 405, "use POST");
     return settle(req, record, resp);
   }
   if (req.path == "/metrics") {
-    *endpoint = "metrics";
+    *endpoint = kMetrics;
     return metrics(resp);
   }
   if (req.path == "/healthz") return reply(resp, 200, {{"status", "alive"}});
   if (req.path == "/readyz") return readyz(resp);
   if (req.path == "/v1/policies") return policies(resp);
   if (req.path == "/v1/reload") {
-    *endpoint = "admin";
+    *endpoint = kAdmin;
     if (!post) return error(resp, 405, "use POST for /v1/reload");
     return admin_reload(req, resp);
   }
@@ -243,34 +266,45 @@ std::shared_ptr<const ServedPolicy> Service::resolve(std::string_view name, Http
   return nullptr;
 }
 
-void Service::count_decision(const Policy& policy, const Decision& d, uint64_t ns) {
+void Service::count_decision(const Policy& policy, VersionCache& cache, const Decision& d,
+                             uint64_t ns) {
   decide_latency_.observe_ns(ns);
   const std::string& pname = policy.name();
   std::string& labels = label_buffer();
+  // Resolves a cached counter on first use: the only place that builds label text.
+  auto bump = [&](std::atomic<uint64_t>*& slot, LabeledCounter& counter,
+                  std::initializer_list<std::pair<std::string_view, std::string_view>> kv,
+                  uint64_t n) {
+    if (!slot) {
+      prom_labels_into(&labels, kv);
+      slot = counter.slot(labels);
+    }
+    slot->fetch_add(n, std::memory_order_relaxed);
+  };
   if (d.denied) {
-    prom_labels_into(&labels, {{"policy", pname}, {"route", "deny"}});
-    decisions_.add(labels);
+    bump(cache.deny_decisions, decisions_, {{"policy", pname}, {"route", "deny"}}, 1);
+    // Reasons are open text (budget names, rule literals): looked up by label each time.
     prom_labels_into(&labels, {{"policy", pname}, {"reason", d.deny_reason}});
     denials_.add(labels);
   } else if (d.route >= 0) {
-    prom_labels_into(&labels, {{"policy", pname},
-                               {"route", policy.routes()[static_cast<size_t>(d.route)].name}});
-    decisions_.add(labels);
+    const size_t r = static_cast<size_t>(d.route);
+    bump(cache.route_decisions[r], decisions_,
+         {{"policy", pname}, {"route", policy.routes()[r].name}}, 1);
   }
-  if (d.errors > 0) {
-    prom_labels_into(&labels, {{"policy", pname}});
-    eval_errors_.add(labels, d.errors);
-  }
+  if (d.errors > 0) bump(cache.eval_errors, eval_errors_, {{"policy", pname}}, d.errors);
   int seen[kFieldCount];
   int n = 0;
   for (int f = 0; f < kFieldCount; ++f) {
     const int r = d.rule[f];
     if (r < 0 || std::find(seen, seen + n, r) != seen + n) continue;
     seen[n++] = r;
-    char line[16];
-    std::snprintf(line, sizeof line, "%u", policy.rules()[static_cast<size_t>(r)].line);
-    prom_labels_into(&labels, {{"policy", pname}, {"line", line}});
-    rule_hits_.add(labels);
+    const size_t ri = static_cast<size_t>(r);
+    if (!cache.rule_hits[ri]) {
+      const std::string line = std::to_string(policy.rules()[ri].line);
+      prom_labels_into(&labels, {{"policy", pname}, {"line", line}});
+      cache.rule_hits[ri] = rule_hits_.slot(labels);
+    }
+    cache.rule_hits[ri]->fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -292,16 +326,17 @@ void Service::decide(const HttpRequest& req, std::string_view name, HttpResponse
   std::shared_ptr<const ServedPolicy> served = resolve(name, resp);
   if (!served) return;
   Policy policy = served->handle->current();
-  Request& request = request_for(*served, &policy);
+  VersionCache& cache = version_for(*served, &policy);
+  Request& request = *cache.request;
   if (!fill_request(policy, body, &request, resp)) return;
 
   Decision d;
   const Clock::time_point t0 = Clock::now();
   served->handle->decide(policy, request, &d);
-  count_decision(policy, d,
-                 static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                           Clock::now() - t0)
-                                           .count()));
+  count_decision(
+      policy, cache, d,
+      static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
   log_decision(policy, d, request);
 
   std::string_view explain;
@@ -329,7 +364,8 @@ void Service::authz(const HttpRequest& req, std::string_view name, HttpResponse*
   std::shared_ptr<const ServedPolicy> served = resolve(name, resp);
   if (!served) return;
   Policy policy = served->handle->current();
-  Request& request = request_for(*served, &policy);
+  VersionCache& cache = version_for(*served, &policy);
+  Request& request = *cache.request;
   thread_local std::string header;  // reused: no allocation per input once warm
   resp->headers.reserve(12);
   for (size_t i = 0; i < policy.inputs().size(); ++i) {
@@ -357,7 +393,7 @@ void Service::authz(const HttpRequest& req, std::string_view name, HttpResponse*
   const Clock::time_point t0 = Clock::now();
   served->handle->decide(policy, request, &d);
   count_decision(
-      policy, d,
+      policy, cache, d,
       static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
   log_decision(policy, d, request);
@@ -408,7 +444,8 @@ void Service::admit(const HttpRequest& req, HttpResponse* resp) {
   std::shared_ptr<const ServedPolicy> served = resolve(name, resp);
   if (!served) return;
   Policy policy = served->handle->current();
-  Request& request = request_for(*served, &policy);
+  VersionCache& cache = version_for(*served, &policy);
+  Request& request = *cache.request;
   if (!fill_request(policy, body, &request, resp)) return;
   Estimate est;
   if (!get_int(body, "est_in_tokens", &est.in_tokens, resp) ||
@@ -566,7 +603,16 @@ void Service::tick(int64_t now_ms) {
 
 void Service::metrics(HttpResponse* resp) {
   PromWriter w;
-  w.counters("tollgate_requests_total", "HTTP requests by endpoint and status code.", requests_);
+  w.family("tollgate_requests_total", "counter", "HTTP requests by endpoint and status code.");
+  for (int e = 0; e < kEndpoints; ++e) {
+    for (int code = 0; code < kMaxStatus; ++code) {
+      const uint64_t n = request_counts_[static_cast<size_t>(e * kMaxStatus + code)].load(
+          std::memory_order_relaxed);
+      if (n == 0) continue;
+      w.sample("tollgate_requests_total",
+               prom_labels({{"endpoint", kEndpointNames[e]}, {"code", std::to_string(code)}}), n);
+    }
+  }
   w.family("tollgate_request_duration_seconds", "histogram",
            "Time from a request received whole to its answer ready, by endpoint.");
   for (int e = 0; e < kEndpoints; ++e) {

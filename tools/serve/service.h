@@ -4,6 +4,7 @@
 // without sockets and the HTTP layer stays replaceable.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -50,7 +51,10 @@ class Service {
 
  private:
   using Clock = std::chrono::steady_clock;
-  void route(const HttpRequest& req, HttpResponse* resp, std::string* endpoint);
+  struct VersionCache;
+  VersionCache& version_for(const ServedPolicy& served, Policy* out);
+  // Dispatches; sets *endpoint to the index in kEndpointNames the request is counted under.
+  void route(const HttpRequest& req, HttpResponse* resp, int* endpoint);
   void decide(const HttpRequest& req, std::string_view name, HttpResponse* resp);
   void authz(const HttpRequest& req, std::string_view name, HttpResponse* resp);
   void admit(const HttpRequest& req, HttpResponse* resp);
@@ -62,9 +66,10 @@ class Service {
 
   // The served policy for `name` ("" = the only one); sets a 404 and returns null if none.
   std::shared_ptr<const ServedPolicy> resolve(std::string_view name, HttpResponse* resp);
-  void count_decision(const Policy& policy, const Decision& d, uint64_t ns);
+  void count_decision(const Policy& policy, VersionCache& cache, const Decision& d, uint64_t ns);
   void log_decision(const Policy& policy, const Decision& d, const Request& req);
 
+  const uint64_t id_;  // unique per Service in the process: per-thread caches check it
   Engine& engine_;
   PolicySet& policies_;
   ServiceOptions options_;
@@ -72,7 +77,6 @@ class Service {
   AdmissionTable admissions_;
   std::function<HttpServerStats()> http_stats_;
 
-  LabeledCounter requests_;     // {endpoint, code}
   LabeledCounter decisions_;    // {policy, route}
   LabeledCounter denials_;      // {policy, reason}
   LabeledCounter rule_hits_;    // {policy, line}
@@ -82,6 +86,10 @@ class Service {
   LatencyHistogram decide_latency_;
   static constexpr int kEndpoints = 8;
   LatencyHistogram request_latency_[kEndpoints];
+  // tollgate_requests_total{endpoint, code}: one counter per endpoint and status (0 = out of
+  // range), a fixed array so counting a request is one relaxed increment.
+  static constexpr int kMaxStatus = 600;
+  std::array<std::atomic<uint64_t>, kEndpoints * kMaxStatus> request_counts_{};
 };
 
 }  // namespace tollgate::serve
