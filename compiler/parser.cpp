@@ -12,6 +12,7 @@
 #include "TollgateParser.h"
 #include "antlr4-runtime.h"
 #include "compiler/parser_internal.h"
+#include "compiler/token_source.h"
 
 namespace tollgate {
 namespace {
@@ -21,50 +22,6 @@ using L = tollgate_antlr::TollgateLexer;
 using P = tollgate_antlr::TollgateParser;
 
 constexpr size_t kMaxSyntaxErrors = 50;
-
-// ANTLR's UTF-8 loader throws on invalid input; this stream maps each byte to one code point.
-class ByteStream : public antlr4::ANTLRInputStream {
- public:
-  explicit ByteStream(std::string_view bytes) {
-    _data.clear();
-    _data.reserve(bytes.size());
-    for (char c : bytes) _data.push_back(static_cast<char32_t>(static_cast<unsigned char>(c)));
-    // A UTF-8 byte order mark (some Windows editors write one) reads as whitespace.
-    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") _data[0] = _data[1] = _data[2] = U' ';
-    p = 0;
-  }
-};
-
-// Splits `10%3` (lexed as the percentage `10%` followed by `3`) into `10`, `%`, `3`: a
-// percentage is only a percentage when no operand follows it directly.
-class Lexer : public L {
- public:
-  using L::L;
-  std::unique_ptr<antlr4::Token> nextToken() override {
-    if (pending_) return std::move(pending_);
-    std::unique_ptr<antlr4::Token> t = L::nextToken();
-    if (t->getType() != L::PERCENT) return t;
-    size_t next = _input->LA(1);
-    bool operand = (next >= '0' && next <= '9') || (next >= 'a' && next <= 'z') ||
-                   (next >= 'A' && next <= 'Z') || next == '_' || next == '(' || next == '$';
-    if (!operand) return t;
-    std::string text = t->getText();
-    text.pop_back();
-    size_t start = t->getStartIndex(), stop = t->getStopIndex();
-    auto source = std::make_pair(static_cast<antlr4::TokenSource*>(this), _input);
-    size_t type = text.find('.') == std::string::npos ? L::INT : L::FLOAT;
-    std::unique_ptr<antlr4::Token> number =
-        getTokenFactory()->create(source, type, text, antlr4::Token::DEFAULT_CHANNEL, start,
-                                  stop - 1, t->getLine(), t->getCharPositionInLine());
-    pending_ =
-        getTokenFactory()->create(source, L::PERCENT_OP, "%", antlr4::Token::DEFAULT_CHANNEL, stop,
-                                  stop, t->getLine(), t->getCharPositionInLine() + text.size());
-    return number;
-  }
-
- private:
-  std::unique_ptr<antlr4::Token> pending_;
-};
 
 SourceLoc loc_of(const antlr4::Token* t) {
   if (!t) return {};
@@ -331,22 +288,6 @@ class ErrorStrategy : public antlr4::DefaultErrorStrategy {
   }
 };
 
-// Lexer errors cannot happen (the last lexer rule matches any character), but the default
-// listener would print to the console, so route anything to the error list.
-class LexerErrorListener : public antlr4::BaseErrorListener {
- public:
-  explicit LexerErrorListener(ErrorList& errors) : errors_(errors) {}
-  void syntaxError(antlr4::Recognizer*, antlr4::Token*, size_t line, size_t col, const std::string&,
-                   std::exception_ptr) override {
-    if (errors_.size() <= kMaxSyntaxErrors)
-      errors_.push_back(
-          {{static_cast<uint32_t>(line), static_cast<uint32_t>(col + 1)}, "unexpected character"});
-  }
-
- private:
-  ErrorList& errors_;
-};
-
 std::string unknown_char_message(unsigned char c) {
   if (c == '&') return "unexpected character '&' (use '&&' or 'and')";
   if (c == '|') return "unexpected character '|' (use '||' or 'or')";
@@ -416,10 +357,7 @@ bool scan_tokens(const std::vector<antlr4::Token*>& toks, std::string_view sourc
 
 void parse_into(std::string_view source, Program& program, ErrorList& errors) {
   ByteStream input(source);
-  Lexer lexer(&input);
-  LexerErrorListener lexer_errors(errors);
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&lexer_errors);
+  TokenSource lexer(&input, source);
   antlr4::CommonTokenStream tokens(&lexer);
   tokens.fill();
   if (!scan_tokens(tokens.getTokens(), source, program, errors)) return;

@@ -122,17 +122,19 @@ def main():
             f.write(POLICY)
         serve = Serve(cli, policies, wd.path, "--threads", "2", "--read-timeout", "1",
                       "--max-body", "1048576")
-        pid = serve.proc.pid
-        one_round(serve, check)
-        after_first = rss_kib(pid)
-        for _ in range(2):
+        try:
+            pid = serve.proc.pid
             one_round(serve, check)
-        after_third = rss_kib(pid)
-        print(f"resident memory: {after_first} KiB after one round, {after_third} KiB after three")
-        check(after_third - after_first < 8 * 1024,
-              f"memory grew by {after_third - after_first} KiB over two more rounds")
-        check(serve.alive(), "server still running")
-        rc = serve.stop()
+            after_first = rss_kib(pid)
+            for _ in range(2):
+                one_round(serve, check)
+            after_third = rss_kib(pid)
+            print(f"resident memory: {after_first} KiB after one round, {after_third} KiB after three")
+            check(after_third - after_first < 8 * 1024,
+                  f"memory grew by {after_third - after_first} KiB over two more rounds")
+            check(serve.alive(), "server still running")
+        finally:
+            rc = serve.stop()  # also when a check failed: never leave a server behind
         check(rc == 0, f"exit status {rc}:\n{serve.output()[-2000:]}")
     print(f"serve_hostile_test: ok ({check.count} checks)")
 

@@ -46,77 +46,79 @@ def main():
         with open(pol, "w") as f:
             f.write(policy(0))
         serve = Serve(cli, policies, wd.path, "--threads", "2")
-        body = wd.write("body.json", json.dumps({"input": {"tenant": "acme", "task": "classify"}}))
-        url = f"http://127.0.0.1:{serve.port}/v1/decide/gateway"
-        load = subprocess.Popen(
-            [h2load, "--h1", "-c", str(CLIENTS), "--rps", str(RATE_PER_CLIENT), "-D", str(SECONDS),
-             "-d", body, "-H", "content-type: application/json", url],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            body = wd.write("body.json", json.dumps({"input": {"tenant": "acme", "task": "classify"}}))
+            url = f"http://127.0.0.1:{serve.port}/v1/decide/gateway"
+            load = subprocess.Popen(
+                [h2load, "--h1", "-c", str(CLIENTS), "--rps", str(RATE_PER_CLIENT), "-D", str(SECONDS),
+                 "-d", body, "-H", "content-type: application/json", url],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-        valid = {1000}
-        seen, wrong = {}, []
-        stop = threading.Event()
+            valid = {1000}
+            seen, wrong = {}, []
+            stop = threading.Event()
 
-        def probe():  # a second client that reads every answer
-            while not stop.is_set():
-                status, out = post_json(serve.port, "/v1/decide/gateway",
-                                        {"input": {"tenant": "acme", "task": "classify"}})
-                m = out.get("decision", {}).get("max_out") if status == 200 else None
-                seen[m] = seen.get(m, 0) + 1
-                if status != 200 or m not in valid:
-                    wrong.append((status, out))
+            def probe():  # a second client that reads every answer
+                while not stop.is_set():
+                    status, out = post_json(serve.port, "/v1/decide/gateway",
+                                            {"input": {"tenant": "acme", "task": "classify"}})
+                    m = out.get("decision", {}).get("max_out") if status == 200 else None
+                    seen[m] = seen.get(m, 0) + 1
+                    if status != 200 or m not in valid:
+                        wrong.append((status, out))
 
-        prober = threading.Thread(target=probe)
-        prober.start()
-        last_valid = 0
-        interval = (SECONDS - 1.0) / REWRITES
-        for v in range(1, REWRITES + 1):
-            ok = v % 5 != 0
-            if ok:
-                valid.add(1000 + v)  # before the write: the server may serve it at once
-                last_valid = v
-            tmp = pol + ".tmp"
-            with open(tmp, "w") as f:
-                f.write(policy(v, ok))
-            os.replace(tmp, pol)
-            time.sleep(interval)
-        out, _ = load.communicate(timeout=SECONDS + 30)
-        stop.set()
-        prober.join(10)
+            prober = threading.Thread(target=probe)
+            prober.start()
+            last_valid = 0
+            interval = (SECONDS - 1.0) / REWRITES
+            for v in range(1, REWRITES + 1):
+                ok = v % 5 != 0
+                if ok:
+                    valid.add(1000 + v)  # before the write: the server may serve it at once
+                    last_valid = v
+                tmp = pol + ".tmp"
+                with open(tmp, "w") as f:
+                    f.write(policy(v, ok))
+                os.replace(tmp, pol)
+                time.sleep(interval)
+            out, _ = load.communicate(timeout=SECONDS + 30)
+            stop.set()
+            prober.join(10)
 
-        # The load generator's verdict.
-        m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
-                      r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
-        check(m is not None, "h2load summary missing:\n" + out)
-        total, _, done, succeeded, failed, errored, timeouts = map(int, m.groups())
-        codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
-        check(codes is not None, out)
-        ok2xx = int(codes.group(1))
-        expected = CLIENTS * RATE_PER_CLIENT * SECONDS
-        print(f"h2load: {done} done, {succeeded} succeeded, {ok2xx} 2xx, {failed} failed, "
-              f"{errored} errored, {timeouts} timeouts (rate target {expected} in {SECONDS}s)")
-        check(failed == 0 and errored == 0 and timeouts == 0, out)
-        check(ok2xx == done, f"non-2xx answers under reload:\n{out}")
-        check(done >= 0.9 * expected, f"only {done} of {expected} requests done:\n{out}")
+            # The load generator's verdict.
+            m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                          r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
+            check(m is not None, "h2load summary missing:\n" + out)
+            total, _, done, succeeded, failed, errored, timeouts = map(int, m.groups())
+            codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+            check(codes is not None, out)
+            ok2xx = int(codes.group(1))
+            expected = CLIENTS * RATE_PER_CLIENT * SECONDS
+            print(f"h2load: {done} done, {succeeded} succeeded, {ok2xx} 2xx, {failed} failed, "
+                  f"{errored} errored, {timeouts} timeouts (rate target {expected} in {SECONDS}s)")
+            check(failed == 0 and errored == 0 and timeouts == 0, out)
+            check(ok2xx == done, f"non-2xx answers under reload:\n{out}")
+            check(done >= 0.9 * expected, f"only {done} of {expected} requests done:\n{out}")
 
-        # The probe saw only compiled versions, and more than one of them.
-        check(not wrong, f"answers not from a valid version: {wrong[:3]}")
-        check(len(seen) >= 5, f"the probe saw too few versions: {seen}")
+            # The probe saw only compiled versions, and more than one of them.
+            check(not wrong, f"answers not from a valid version: {wrong[:3]}")
+            check(len(seen) >= 5, f"the probe saw too few versions: {seen}")
 
-        # The server ends on the last version written, and counted the failures.
-        def final():
-            status, listing = post_json(serve.port, "/v1/decide/gateway",
-                                        {"input": {"task": "classify", "tenant": "a"}})
-            return listing["decision"]["max_out"] == 1000 + last_valid
+            # The server ends on the last version written, and counted the failures.
+            def final():
+                status, listing = post_json(serve.port, "/v1/decide/gateway",
+                                            {"input": {"task": "classify", "tenant": "a"}})
+                return listing["decision"]["max_out"] == 1000 + last_valid
 
-        wait_until("the last version to be served", final, timeout=5)
-        _, _, text = request(serve.port, "GET", "/v1/policies")
-        p = json.loads(text)["policies"][0]
-        print(f"reloads: {p['reloads_ok']} ok, {p['reloads_failed']} failed, "
-              f"{sum(seen.values())} probe answers over {len(seen)} versions")
-        check(p["reloads_ok"] >= 10, f"too few reloads: {p}")
-        check(p["reloads_failed"] >= 1, f"broken versions were not refused: {p}")
-        rc = serve.stop()
+            wait_until("the last version to be served", final, timeout=5)
+            _, _, text = request(serve.port, "GET", "/v1/policies")
+            p = json.loads(text)["policies"][0]
+            print(f"reloads: {p['reloads_ok']} ok, {p['reloads_failed']} failed, "
+                  f"{sum(seen.values())} probe answers over {len(seen)} versions")
+            check(p["reloads_ok"] >= 10, f"too few reloads: {p}")
+            check(p["reloads_failed"] >= 1, f"broken versions were not refused: {p}")
+        finally:
+            rc = serve.stop()  # also when a check failed: never leave a server behind
         check(rc == 0, f"server exit status {rc}:\n" + serve.output()[-3000:])
     print(f"serve_reload_load_test: ok ({check.count} checks)")
 
