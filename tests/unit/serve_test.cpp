@@ -146,6 +146,30 @@ TEST_CASE("decide rejects bad input with a 4xx naming the field") {
   CHECK(e["field"] == "inputs");
   e = f.post("/v1/decide", {{"input", {{"tenant", "a"}}}, {"now", "yesterday"}}, 400);
   CHECK(e["field"] == "now");
+  // The decide body is parsed by SAX events: every shape the document path refused still is.
+  auto bad = [&](std::string_view body, const char* field, const char* words) {
+    HttpResponse r = f.call("POST", "/v1/decide", body);
+    INFO(body << " -> " << r.body);
+    CHECK(r.status == 400);
+    json e = json::parse(r.body);
+    CHECK(e.value("field", "") == field);
+    CHECK(e["error"].get<std::string>().find(words) != std::string::npos);
+  };
+  bad(R"({"input":[1]})", "input", "must be an object of input values, got an array");
+  bad(R"({"input":null})", "input", "got null");
+  bad(R"({"input":{"tenant":{"a":1}}})", "input", "got an object");
+  bad(R"({"input":{"tenant":["a"]}})", "input", "got an array");
+  bad(R"({"now":{}})", "now", "RFC 3339");
+  bad(R"({"now":-5})", "now", "RFC 3339");
+  bad(R"("text")", "", "must be a JSON object");
+  bad(R"({"input":{"vip":1}})", "input", "input 'vip'");
+  bad(R"({"input":{"tenant":"a"}} trailing)", "", "not valid JSON");
+  // Strings are copied out of the parser's buffer: a long one survives until the decision.
+  const std::string tenant = "blocked-" + std::string(200, 'x');
+  CHECK(f.post("/v1/decide", {{"input", {{"tenant", tenant}}}, {"now", "2026-12-07T10:00:00Z"}},
+               200)["decision"]["deny_reason"] == "blocked tenant");
+  CHECK(f.post("/v1/decide", {{"input", {{"tenant", "a"}, {"score", 1}, {"tier", nullptr}}}},
+               200)["decision"]["route"] == "strong");
   CHECK(f.post("/v1/decide/nosuch", {{"input", json::object()}}, 404)["field"] == "policy");
   CHECK(f.call("POST", "/v1/decide/../../etc/passwd", "{}").status == 404);
   CHECK(f.call("GET", "/v1/decide", "").status == 405);

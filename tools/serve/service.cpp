@@ -11,6 +11,7 @@
 #include "tollgate/redis_ledger.hpp"
 #include "tools/decision_json.h"
 #include "tools/explain_trace.h"
+#include "tools/serve/decide_body.h"
 #include "tools/serve/request_json.h"
 
 namespace tollgate::serve {
@@ -321,14 +322,15 @@ void Service::log_decision(const Policy& policy, const Decision& d, const Reques
 }
 
 void Service::decide(const HttpRequest& req, std::string_view name, HttpResponse* resp) {
-  json body;
-  if (!parse_body(req, &body, resp) || !only_fields(body, {"input", "now"}, resp)) return;
   std::shared_ptr<const ServedPolicy> served = resolve(name, resp);
   if (!served) return;
   Policy policy = served->handle->current();
   VersionCache& cache = version_for(*served, &policy);
   Request& request = *cache.request;
-  if (!fill_request(policy, body, &request, resp)) return;
+  // Parsed straight into the Request: the common request builds no JSON document.
+  BodyError bad;
+  if (!parse_decide_body(policy, req.body, &request, &bad))
+    return error(resp, 400, bad.message, bad.field);
 
   Decision d;
   const Clock::time_point t0 = Clock::now();
